@@ -1,0 +1,34 @@
+# vipseg: the two set-up commands are `make run` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+AS_OF ?= $(shell date -u +%F)
+SAMPLE ?= data/sample
+CUSTOMERS ?= 20000
+VIPSEG := $(or $(CARGO_TARGET_DIR),target)/debug/vipseg
+
+.PHONY: run test build bench fmt clippy
+
+build:
+	$(CARGO) build --bin vipseg
+
+## make run: generate a sample dataset (if missing) and run the whole pipeline locally.
+run: build
+	@if [ ! -d $(SAMPLE)/orders ]; then \
+		echo "generating $(CUSTOMERS) sample customers into $(SAMPLE) (history up to $(AS_OF))" >&2; \
+		$(VIPSEG) generate --customers $(CUSTOMERS) --seed 42 --out $(SAMPLE) --end $(AS_OF) --bad-rows 0.001 > /dev/null; \
+	fi
+	$(VIPSEG) run --config vipseg.toml --as-of $(AS_OF) > out-run-results.json; status=$$?; \
+	echo "run results: out-run-results.json (exit $$status)"; \
+	echo "outputs:     out/<table>/as_of=$(AS_OF)/  (latest commit: out/_vipseg/commits/as_of=$(AS_OF)/)"; \
+	exit $$status
+
+## make test: the whole suite (installs the test servers it needs first).
+test:
+	./scripts/test-setup
+	$(CARGO) test --test it -- --test-threads 2
+
+fmt:
+	$(CARGO) fmt
+
+clippy:
+	$(CARGO) clippy --all-targets -- -D warnings

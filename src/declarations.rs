@@ -1,0 +1,71 @@
+//! `models.toml` next to the SQL files: how each model is materialized and the data tests
+//! declared on its columns, in the manner of dbt's `schema.yml`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::ModelError;
+
+/// How a model's result is kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Materialized {
+    /// Inlined into the models that read it; nothing is written.
+    #[default]
+    View,
+    /// Written as Parquet to the run's staging area, tested, then published.
+    Table,
+}
+
+/// One model's declaration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelDeclaration {
+    #[serde(default)]
+    pub materialized: Materialized,
+    /// What the table holds, for `vipseg ls` and the README.
+    #[serde(default)]
+    pub description: String,
+    /// Data tests per column: `customer_id = ["not_null", "unique"]`.
+    #[serde(default)]
+    pub tests: BTreeMap<String, Vec<ColumnTest>>,
+}
+
+/// A generic column test.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ColumnTest {
+    /// `"not_null"` or `"unique"`.
+    Named(NamedTest),
+    /// `{ accepted_values = ["a", "b"] }`.
+    AcceptedValues { accepted_values: Vec<String> },
+    /// `{ relationships = { to = "customer_value", field = "customer_id" } }`.
+    Relationships { relationships: Relationship },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NamedTest {
+    NotNull,
+    Unique,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relationship {
+    pub to: String,
+    pub field: String,
+}
+
+/// Reads `models.toml`; a missing file declares nothing (every model is a view).
+pub fn load(path: &Path) -> Result<BTreeMap<String, ModelDeclaration>, ModelError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(source) => return Err(ModelError::Read { path: path.to_path_buf(), source }),
+    };
+    toml::from_str(&text)
+        .map_err(|e| ModelError::Declaration { file: path.display().to_string(), message: e.to_string() })
+}

@@ -1,0 +1,25 @@
+//! vipseg: order history to VIP segments, customer lifetime value and lookalike audiences,
+//! as SQL models on Apache DataFusion.
+
+pub mod cli;
+pub mod config;
+pub mod data_tests;
+pub mod declarations;
+pub mod diagnostics;
+pub mod engine;
+pub mod error;
+pub mod json_rows;
+pub mod ls;
+pub mod models;
+pub mod params;
+pub mod pipeline;
+pub mod publish;
+pub mod quality;
+pub mod run_results;
+pub mod runner;
+pub mod schema;
+pub mod sources;
+pub mod storage;
+// generate (helper in progress)
+// pub mod generate;
+// pub mod generate_cli;

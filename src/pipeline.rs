@@ -1,0 +1,230 @@
+//! The commands' work: `run` (models → tests → publish), `compile` (plan only), `test`
+//! (data tests on published outputs) and `ls` (the model graph).
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use chrono::{NaiveDate, Utc};
+use datafusion::common::ParamValues;
+use datafusion::prelude::SessionContext;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::data_tests::{self, TestResult};
+use crate::declarations::Materialized;
+use crate::error::Error;
+use crate::models::{Model, Project};
+use crate::params::{Windows, bound_values};
+use crate::publish::{self, Publisher};
+use crate::run_results::{PublishedRun, RunResults, RunStatus};
+use crate::runner::{self, ModelResult};
+use crate::{engine, quality, sources, storage};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub config: Config,
+    pub as_of: NaiveDate,
+    /// dbt-style selectors; empty = every model.
+    pub select: Vec<String>,
+}
+
+/// A new run id: sortable by start time, unique across machines.
+pub fn new_run_id() -> String {
+    format!("{}-{:08x}", Utc::now().format("%Y%m%dT%H%M%SZ"), rand::random::<u32>())
+}
+
+/// Runs the pipeline. Never returns early: every outcome, errors included, is in the results.
+pub async fn run(request: &RunRequest) -> RunResults {
+    let windows = Windows::new(request.as_of);
+    let mut results = RunResults::new(new_run_id(), windows, request.config.params.clone());
+    let mut publisher = None;
+    if let Err(error) = execute(request, &mut results, &mut publisher).await {
+        tracing::error!("{error}");
+        results.fail_with(&error);
+        if let Some(publisher) = publisher {
+            let _ = publisher.discard().await;
+        }
+    }
+    results.finish();
+    results
+}
+
+struct Session {
+    ctx: SessionContext,
+    project: Project,
+    params: ParamValues,
+}
+
+/// The engine with sources registered and models loaded.
+async fn open_session(config: &Config, windows: &Windows) -> Result<(Session, Vec<sources::SourceFiles>), Error> {
+    config.require_sources()?;
+    let ctx = engine::session(&config.engine)?;
+    let inputs = sources::register_all(&ctx, config).await?;
+    let project = Project::load(&config.models.dir, &ctx.state())?;
+    let params = bound_values(windows, &config.params);
+    Ok((Session { ctx, project, params }, inputs))
+}
+
+async fn execute(
+    request: &RunRequest,
+    results: &mut RunResults,
+    publisher_slot: &mut Option<Publisher>,
+) -> Result<(), Error> {
+    let config = &request.config;
+    let (session, inputs) = open_session(config, &results.windows).await?;
+    results.inputs = inputs;
+    let selected = session.project.select(&request.select)?;
+    results.selected = selected.iter().cloned().collect();
+    let needed = with_ancestors(&session.project, &selected);
+    let output = storage::open(&session.ctx, &config.output.url, "output.url", &config.engine)?;
+    let publisher = publisher_slot.insert(Publisher::begin(output, request.as_of, results.run_id.clone()).await?);
+
+    let mut tables = Vec::new();
+    for model in session.project.models.iter().filter(|m| needed.contains(&m.name)) {
+        let materialize = selected.contains(&model.name) && model.materialized() == Materialized::Table;
+        let result = run_model(&session, model, materialize.then_some(&*publisher)).await?;
+        tracing::info!(model = %model.name, rows = ?result.rows, seconds = result.seconds, "model done");
+        if let Some(rows) = result.rows {
+            tables.push((model.name.clone(), rows));
+        }
+        results.models.push(result);
+    }
+
+    results.data_quality = quality::source_quality(&session.ctx, &session.project, &needed).await?;
+    let tested: BTreeSet<String> = tables.iter().map(|(t, _)| t.clone()).collect();
+    results.tests = run_tests(&session, &tested, &needed).await?;
+    if results.failed_tests() > 0 {
+        tracing::error!("{} data test(s) failed; nothing is published", results.failed_tests());
+        results.status = RunStatus::DataTestsFailed;
+    } else if quality::too_many_rejected(&results.data_quality, config.params.max_rejected_rate) {
+        tracing::error!("rejected rows above max_rejected_rate; nothing is published");
+        results.status = RunStatus::DataQualityFailed;
+    }
+    if results.status != RunStatus::Success {
+        publisher.discard().await?;
+        return Ok(());
+    }
+    let mut snapshot = results.clone();
+    snapshot.finish();
+    let commit = publisher.publish(&tables, snapshot.to_json()).await?;
+    results.published = Some(PublishedRun {
+        output: publisher.root.url.to_string(),
+        commit_seq: commit.seq,
+        tables: tables.into_iter().map(|(t, _)| t).collect(),
+    });
+    Ok(())
+}
+
+fn with_ancestors(project: &Project, selected: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut needed = selected.clone();
+    for name in selected {
+        needed.extend(project.ancestors(name));
+    }
+    needed
+}
+
+/// Plans a model; writes it to staging when `publisher` is given, else registers a view.
+async fn run_model(session: &Session, model: &Model, publisher: Option<&Publisher>) -> Result<ModelResult, Error> {
+    let start = Instant::now();
+    let frame = runner::plan(&session.ctx, &model.file, &model.sql, &session.params).await?;
+    let rows = match publisher {
+        Some(p) => Some(
+            runner::materialize(
+                &session.ctx,
+                &model.name,
+                &model.file,
+                &model.sql,
+                frame,
+                &p.root,
+                &p.staging_dir(&model.name),
+            )
+            .await?,
+        ),
+        None => {
+            runner::register_view(&session.ctx, &model.name, frame).await?;
+            None
+        }
+    };
+    Ok(ModelResult {
+        name: model.name.clone(),
+        file: model.file.clone(),
+        materialized: if rows.is_some() { Materialized::Table } else { Materialized::View },
+        status: "success",
+        rows,
+        seconds: runner::seconds_since(start),
+    })
+}
+
+/// Column tests of the `tables`, and every assertion that reads only models that were run
+/// and at least one of the tables.
+async fn run_tests(
+    session: &Session,
+    tables: &BTreeSet<String>,
+    needed: &BTreeSet<String>,
+) -> Result<Vec<TestResult>, Error> {
+    let mut results = Vec::new();
+    for model in session.project.models.iter().filter(|m| tables.contains(&m.name)) {
+        results.extend(data_tests::column_tests(&session.ctx, model).await?);
+    }
+    for assertion in &session.project.assertions {
+        let runnable =
+            assertion.depends_on.is_subset(needed) && assertion.depends_on.iter().any(|d| tables.contains(d));
+        if runnable {
+            results.push(data_tests::assertion(&session.ctx, assertion, &session.params).await?);
+        }
+    }
+    Ok(results)
+}
+
+/// One model of `compile`'s report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Compiled {
+    pub name: String,
+    pub file: String,
+    pub status: &'static str,
+}
+
+/// Plans every model and assertion against the sources' real schemas without running them.
+pub async fn compile(config: &Config, as_of: NaiveDate) -> Result<Vec<Compiled>, Error> {
+    let (session, _) = open_session(config, &Windows::new(as_of)).await?;
+    let mut compiled = Vec::new();
+    for model in &session.project.models {
+        runner::compile(&session.ctx, &model.name, &model.file, &model.sql, &session.params).await?;
+        compiled.push(Compiled { name: model.name.clone(), file: model.file.clone(), status: "ok" });
+    }
+    for assertion in &session.project.assertions {
+        let frame = runner::plan(&session.ctx, &assertion.file, &assertion.sql, &session.params).await?;
+        frame
+            .create_physical_plan()
+            .await
+            .map_err(|e| crate::diagnostics::sql_error(&assertion.file, &assertion.sql, &e))?;
+        compiled.push(Compiled { name: assertion.name.clone(), file: assertion.file.clone(), status: "ok" });
+    }
+    Ok(compiled)
+}
+
+/// Runs the data tests on the latest published run of `as_of` (`vipseg test`).
+pub async fn test_published(config: &Config, as_of: NaiveDate) -> Result<Vec<TestResult>, Error> {
+    let (session, _) = open_session(config, &Windows::new(as_of)).await?;
+    let output = storage::open(&session.ctx, &config.output.url, "output.url", &config.engine)?;
+    let commit = publish::latest_commit(&output, as_of)
+        .await?
+        .ok_or_else(|| Error::Internal(format!("nothing published for as_of={as_of} under {}", output.url)))?;
+    let mut tables = BTreeSet::new();
+    for model in &session.project.models {
+        match commit.tables.get(&model.name) {
+            Some(published) => {
+                let urls: Vec<String> = published.files.iter().map(|f| format!("{}{f}", output.url)).collect();
+                runner::register_files(&session.ctx, &model.name, &urls).await?;
+                tables.insert(model.name.clone());
+            }
+            None => {
+                let frame = runner::plan(&session.ctx, &model.file, &model.sql, &session.params).await?;
+                runner::register_view(&session.ctx, &model.name, frame).await?;
+            }
+        }
+    }
+    let all: BTreeSet<String> = session.project.models.iter().map(|m| m.name.clone()).collect();
+    run_tests(&session, &tables, &all).await
+}

@@ -1,0 +1,224 @@
+//! All-or-nothing publishing. A run writes its tables to `<output>/_staging/<run_id>/`, copies
+//! them under fresh names into `<output>/<table>/as_of=<D>/`, and then commits by creating
+//! `<output>/_vipseg/commits/as_of=<D>/<seq>.json` with a create-only write: that one object
+//! names every file of every table, so a reader that resolves through the latest commit sees the
+//! previous complete run or the new one, never a mix. Two runs racing for the same as_of cannot
+//! both create the same sequence number. Files no commit names (from crashed or losing runs)
+//! are deleted by the next successful run.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::TryStreamExt;
+use object_store::path::Path as StorePath;
+use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, PublishError};
+use crate::storage::Location;
+
+const STAGING: &str = "_staging";
+const COMMITS: [&str; 2] = ["_vipseg", "commits"];
+
+/// The commit record: the run's results and the files of every published table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Commit {
+    pub seq: u64,
+    pub run_id: String,
+    pub as_of: NaiveDate,
+    pub committed_at: DateTime<Utc>,
+    pub tables: BTreeMap<String, PublishedTable>,
+    /// The run results document of the run that made this commit.
+    pub run_results: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublishedTable {
+    /// Paths relative to the output root.
+    pub files: Vec<String>,
+    pub rows: u64,
+    /// The run that wrote these files (a selective run keeps other tables of earlier runs).
+    pub run_id: String,
+}
+
+/// One run's view of the output: where it stages, and the commit it started from.
+pub struct Publisher {
+    pub root: Location,
+    pub as_of: NaiveDate,
+    pub run_id: String,
+    base: Option<Commit>,
+}
+
+impl Publisher {
+    /// Reads the latest commit for `as_of`; the run may only publish directly on top of it.
+    pub async fn begin(root: Location, as_of: NaiveDate, run_id: String) -> Result<Self, Error> {
+        let base = latest_commit(&root, as_of).await?;
+        Ok(Self { root, as_of, run_id, base })
+    }
+
+    pub fn staging_dir(&self, table: &str) -> StorePath {
+        self.root.child(&[STAGING, &self.run_id, table])
+    }
+
+    fn partition(&self, table: &str) -> StorePath {
+        self.root.child(&[table, &format!("as_of={}", self.as_of)])
+    }
+
+    /// Makes the staged `tables` (name, rows) visible in one step; returns the commit.
+    pub async fn publish(&self, tables: &[(String, u64)], run_results: serde_json::Value) -> Result<Commit, Error> {
+        let mut published = self.base.as_ref().map(|c| c.tables.clone()).unwrap_or_default();
+        for (table, rows) in tables {
+            let files = self.copy_to_partition(table).await?;
+            published.insert(table.clone(), PublishedTable { files, rows: *rows, run_id: self.run_id.clone() });
+        }
+        let commit = Commit {
+            seq: self.base.as_ref().map_or(1, |c| c.seq + 1),
+            run_id: self.run_id.clone(),
+            as_of: self.as_of,
+            committed_at: Utc::now(),
+            tables: published,
+            run_results,
+        };
+        let committed_at = self.create_commit(&commit).await?;
+        for (table, _) in tables {
+            self.delete_unreferenced(table, &commit, committed_at).await?;
+        }
+        self.discard().await?;
+        Ok(commit)
+    }
+
+    /// Deletes this run's staging area (after publishing, or when nothing is published).
+    pub async fn discard(&self) -> Result<(), Error> {
+        delete_prefix(&self.root, &self.root.child(&[STAGING, &self.run_id]), |_| true).await
+    }
+
+    async fn copy_to_partition(&self, table: &str) -> Result<Vec<String>, Error> {
+        let staged = list(&self.root, &self.staging_dir(table)).await?;
+        let partition = self.partition(table);
+        let mut files = Vec::with_capacity(staged.len());
+        for (i, meta) in staged.iter().enumerate() {
+            let target = partition.clone().join(format!("part-{}-{i:04}.parquet", self.run_id));
+            self.root.store.copy(&meta.location, &target).await.map_err(|e| self.store_error(&target, e))?;
+            files.push(relative(&self.root, &target));
+        }
+        Ok(files)
+    }
+
+    /// Create-only write of the next sequence number. Returns the store's time of the commit.
+    async fn create_commit(&self, commit: &Commit) -> Result<DateTime<Utc>, Error> {
+        let path = commit_path(&self.root, self.as_of, commit.seq);
+        let body = serde_json::to_vec_pretty(commit).map_err(|e| Error::Internal(e.to_string()))?;
+        let options = PutOptions { mode: PutMode::Create, ..Default::default() };
+        match self.root.store.put_opts(&path, PutPayload::from(body), options).await {
+            Ok(_) => {}
+            Err(object_store::Error::AlreadyExists { .. }) => {
+                // Either another run won the race, or our own write landed and only its
+                // response was lost (then a retry finds our own record).
+                let existing = read_commit(&self.root, &path).await?;
+                if existing.run_id != self.run_id {
+                    self.discard_partition_files().await;
+                    return Err(
+                        PublishError::Conflict { as_of: self.as_of.to_string(), other_run: existing.run_id }.into()
+                    );
+                }
+            }
+            Err(e) => return Err(self.store_error(&path, e)),
+        }
+        let meta = self.root.store.head(&path).await.map_err(|e| self.store_error(&path, e))?;
+        Ok(meta.last_modified)
+    }
+
+    /// After losing a race: remove the copies this run made (best effort; the winner's clean-up
+    /// or the next run removes whatever remains).
+    async fn discard_partition_files(&self) {
+        let tag = format!("part-{}-", self.run_id);
+        let Ok(entries) = list(&self.root, &self.root.prefix).await else { return };
+        for meta in entries.iter().filter(|m| m.location.filename().is_some_and(|f| f.starts_with(&tag))) {
+            let _ = self.root.store.delete(&meta.location).await;
+        }
+    }
+
+    /// Deletes files in the table's partition that the commit does not name and that were
+    /// written before it (later files may belong to a run that started after this commit).
+    async fn delete_unreferenced(
+        &self,
+        table: &str,
+        commit: &Commit,
+        committed_at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let keep = &commit.tables[table].files;
+        let root = &self.root;
+        delete_prefix(root, &self.partition(table), |meta| {
+            meta.last_modified <= committed_at && !keep.contains(&relative(root, &meta.location))
+        })
+        .await
+    }
+
+    fn store_error(&self, path: &StorePath, source: object_store::Error) -> Error {
+        PublishError::Store { url: self.root.url_of(path, false), source }.into()
+    }
+}
+
+fn relative(root: &Location, path: &StorePath) -> String {
+    let full = path.as_ref();
+    let prefix = root.prefix.as_ref();
+    full.strip_prefix(prefix).unwrap_or(full).trim_start_matches('/').to_string()
+}
+
+fn commits_dir(root: &Location, as_of: NaiveDate) -> StorePath {
+    root.child(&[COMMITS[0], COMMITS[1], &format!("as_of={as_of}")])
+}
+
+fn commit_path(root: &Location, as_of: NaiveDate, seq: u64) -> StorePath {
+    commits_dir(root, as_of).join(format!("{seq:010}.json"))
+}
+
+async fn list(root: &Location, prefix: &StorePath) -> Result<Vec<object_store::ObjectMeta>, Error> {
+    let mut entries: Vec<_> = root
+        .store
+        .list(Some(prefix))
+        .try_collect()
+        .await
+        .map_err(|source| PublishError::Store { url: root.url_of(prefix, true), source })?;
+    entries.sort_by(|a, b| a.location.cmp(&b.location));
+    Ok(entries)
+}
+
+async fn delete_prefix(
+    root: &Location,
+    prefix: &StorePath,
+    should_delete: impl Fn(&object_store::ObjectMeta) -> bool,
+) -> Result<(), Error> {
+    for meta in list(root, prefix).await?.iter().filter(|m| should_delete(m)) {
+        match root.store.delete(&meta.location).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(source) => return Err(PublishError::Store { url: root.url_of(&meta.location, false), source }.into()),
+        }
+    }
+    Ok(())
+}
+
+async fn read_commit(root: &Location, path: &StorePath) -> Result<Commit, Error> {
+    let store_error = |source| PublishError::Store { url: root.url_of(path, false), source };
+    let bytes = root.store.get(path).await.map_err(store_error)?.bytes().await.map_err(store_error)?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| PublishError::CorruptCommit { path: root.url_of(path, false), message: e.to_string() }.into())
+}
+
+/// The latest complete run for `as_of`, if any: what readers should read.
+pub async fn latest_commit(root: &Location, as_of: NaiveDate) -> Result<Option<Commit>, Error> {
+    let entries = list(root, &commits_dir(root, as_of)).await?;
+    // Zero-padded sequence numbers sort by name; the list is sorted.
+    match entries.iter().rev().find(|m| m.location.extension() == Some("json")) {
+        Some(meta) => Ok(Some(read_commit(root, &meta.location).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The URLs of a published table's files in the latest commit (what a reader should scan).
+pub async fn published_files(root: &Location, as_of: NaiveDate, table: &str) -> Result<Option<Vec<String>>, Error> {
+    let Some(commit) = latest_commit(root, as_of).await? else { return Ok(None) };
+    Ok(commit.tables.get(table).map(|t| {
+        t.files.iter().map(|f| root.url_of(&StorePath::from(format!("{}/{f}", root.prefix.as_ref())), false)).collect()
+    }))
+}

@@ -1,0 +1,144 @@
+//! Runs SQL models on the engine: binds the run's parameters as typed values, registers views,
+//! and writes tables to the run's staging area as Parquet.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use datafusion::arrow::array::{Array, UInt64Array};
+use datafusion::common::ParamValues;
+use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::prelude::SessionContext;
+use serde::Serialize;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::error::DataFusionError;
+use object_store::ObjectStoreExt;
+use object_store::path::Path as StorePath;
+use parquet::arrow::ArrowWriter;
+
+use crate::declarations::Materialized;
+use crate::diagnostics::sql_error;
+use crate::error::Error;
+use crate::error::PublishError;
+use crate::storage::Location;
+
+/// What happened to one model, for the run results.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelResult {
+    pub name: String,
+    pub file: String,
+    pub materialized: Materialized,
+    pub status: &'static str,
+    /// Rows written (tables only).
+    pub rows: Option<u64>,
+    pub seconds: f64,
+}
+
+/// Plans a model's SQL with every `$placeholder` replaced by its typed value.
+pub async fn plan(ctx: &SessionContext, file: &str, sql: &str, params: &ParamValues) -> Result<DataFrame, Error> {
+    let state = ctx.state();
+    let plan = state.create_logical_plan(sql).await.map_err(|e| sql_error(file, sql, &e))?;
+    let plan = plan.with_param_values(params.clone()).map_err(|e| sql_error(file, sql, &e))?;
+    Ok(DataFrame::new(state, plan))
+}
+
+/// Plans, optimizes and builds the physical plan without running it: what `vipseg compile`
+/// checks (column names, types, functions) against the sources' real schemas.
+pub async fn compile(
+    ctx: &SessionContext,
+    name: &str,
+    file: &str,
+    sql: &str,
+    params: &ParamValues,
+) -> Result<(), Error> {
+    let frame = plan(ctx, file, sql, params).await?;
+    let view = frame.clone().into_view();
+    frame.create_physical_plan().await.map_err(|e| sql_error(file, sql, &e))?;
+    ctx.register_table(name, view)?;
+    Ok(())
+}
+
+/// Registers `name` as a view over its plan: nothing runs until a table reads it.
+pub async fn register_view(ctx: &SessionContext, name: &str, frame: DataFrame) -> Result<(), Error> {
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, frame.into_view())?;
+    Ok(())
+}
+
+/// Writes the model as Parquet into the folder `dir` of `location` and registers it from there,
+/// so later models read the written files (also what a distributed engine needs).
+/// Returns the rows written.
+pub async fn materialize(
+    ctx: &SessionContext,
+    name: &str,
+    file: &str,
+    sql: &str,
+    frame: DataFrame,
+    location: &Location,
+    dir: &StorePath,
+) -> Result<u64, Error> {
+    let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+    let url = location.url_of(dir, true);
+    let written =
+        frame.write_parquet(&url, DataFrameWriteOptions::new(), None).await.map_err(|e| sql_error(file, sql, &e))?;
+    let rows = count_of(&written);
+    if rows == 0 {
+        // Readers of an empty table still need its schema: keep one empty file.
+        write_empty_file(location, dir, &schema).await?;
+    }
+    register_parquet(ctx, name, &url, schema)?;
+    Ok(rows)
+}
+
+async fn write_empty_file(location: &Location, dir: &StorePath, schema: &SchemaRef) -> Result<(), Error> {
+    let mut buffer = Vec::new();
+    let writer = ArrowWriter::try_new(&mut buffer, Arc::clone(schema), None).map_err(DataFusionError::from)?;
+    writer.close().map_err(DataFusionError::from)?;
+    let path = dir.clone().join("part-empty.parquet");
+    location
+        .store
+        .put(&path, buffer.into())
+        .await
+        .map_err(|source| PublishError::Store { url: location.url_of(&path, false), source })?;
+    Ok(())
+}
+
+/// Registers a folder of Parquet files as table `name`, with a known schema.
+pub fn register_parquet(ctx: &SessionContext, name: &str, url: &str, schema: SchemaRef) -> Result<(), Error> {
+    let table_url = ListingTableUrl::parse(url)?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new(table_url).with_listing_options(options).with_schema(schema);
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+    Ok(())
+}
+
+/// DataFusion's write returns one batch with a `count` column.
+fn count_of(batches: &[datafusion::arrow::record_batch::RecordBatch]) -> u64 {
+    batches
+        .iter()
+        .filter_map(|b| {
+            b.column(0).as_any().downcast_ref::<UInt64Array>().map(|a| (0..a.len()).map(|i| a.value(i)).sum::<u64>())
+        })
+        .sum()
+}
+
+/// Seconds since `start`, rounded to milliseconds for stable, readable results.
+pub fn seconds_since(start: Instant) -> f64 {
+    (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+/// Registers a published table from its exact file list (as named by a commit record).
+pub async fn register_files(ctx: &SessionContext, name: &str, urls: &[String]) -> Result<(), Error> {
+    let paths = urls.iter().map(ListingTableUrl::parse).collect::<Result<Vec<_>, _>>()?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new_with_multi_paths(paths)
+        .with_listing_options(options)
+        .infer_schema(&ctx.state())
+        .await?;
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+    Ok(())
+}

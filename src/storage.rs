@@ -1,0 +1,121 @@
+//! Object stores behind the source and output URLs: `file://` / plain paths, `s3://`, `az://`,
+//! `gs://`, built from each cloud's standard environment variables, with the retry and timeout
+//! settings of `[engine]`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::prelude::SessionContext;
+use object_store::aws::AmazonS3Builder;
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as StorePath;
+use object_store::{BackoffConfig, ClientOptions, ObjectStore, ObjectStoreScheme, RetryConfig};
+use url::Url;
+
+use crate::config::EngineConfig;
+use crate::error::ConfigError;
+
+/// A folder in an object store: the store and the path of the folder inside it.
+#[derive(Clone)]
+pub struct Location {
+    /// `s3://bucket/prefix/` or `file:///abs/path/`, always ending in `/`.
+    pub url: Url,
+    pub store: Arc<dyn ObjectStore>,
+    pub prefix: StorePath,
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.url)
+    }
+}
+
+impl Location {
+    /// The path of `parts` below this folder.
+    pub fn child(&self, parts: &[&str]) -> StorePath {
+        parts.iter().fold(self.prefix.clone(), |p, part| p.join(*part))
+    }
+
+    /// The URL of a path below the same store, as DataFusion wants it (folders end in `/`).
+    pub fn url_of(&self, path: &StorePath, folder: bool) -> String {
+        let mut base = self.url.clone();
+        base.set_path("/");
+        let slash = if folder { "/" } else { "" };
+        format!("{}{}{}", base.as_str().trim_end_matches('/'), encode_path(path), slash)
+    }
+}
+
+fn encode_path(path: &StorePath) -> String {
+    if path.as_ref().is_empty() { String::new() } else { format!("/{}", path.as_ref()) }
+}
+
+/// Turns a config URL or plain path into a URL (plain paths become absolute `file://` URLs).
+pub fn to_url(text: &str, key: &str) -> Result<Url, ConfigError> {
+    if text.contains("://") {
+        return Url::parse(text).map_err(|e| ConfigError::invalid(key, format!("`{text}`: {e}")));
+    }
+    let path = std::path::absolute(text).map_err(|e| ConfigError::invalid(key, format!("`{text}`: {e}")))?;
+    Url::from_file_path(&path).map_err(|_| ConfigError::invalid(key, format!("`{text}` is not a usable path")))
+}
+
+/// Builds the store for `url` and registers it with the engine, so SQL can read and write it.
+pub fn open(ctx: &SessionContext, text: &str, key: &str, engine: &EngineConfig) -> Result<Location, ConfigError> {
+    let mut url = to_url(text, key)?;
+    if !url.path().ends_with('/') && !has_glob(url.path()) {
+        url.set_path(&format!("{}/", url.path()));
+    }
+    let (scheme, prefix) =
+        ObjectStoreScheme::parse(&url).map_err(|e| ConfigError::invalid(key, format!("`{url}`: {e}")))?;
+    let store = build_store(&scheme, &url, engine).map_err(|e| ConfigError::invalid(key, e))?;
+    let root = ObjectStoreUrl::parse(&url[..url::Position::BeforePath])
+        .map_err(|e| ConfigError::invalid(key, e.to_string()))?;
+    ctx.register_object_store(root.as_ref(), Arc::clone(&store));
+    Ok(Location { url, store, prefix })
+}
+
+fn has_glob(path: &str) -> bool {
+    path.contains(['*', '?', '['])
+}
+
+fn build_store(scheme: &ObjectStoreScheme, url: &Url, engine: &EngineConfig) -> Result<Arc<dyn ObjectStore>, String> {
+    let retry = RetryConfig {
+        backoff: BackoffConfig::default(),
+        max_retries: engine.max_retries,
+        retry_timeout: Duration::from_secs(engine.retry_timeout_secs),
+    };
+    let client = ClientOptions::new()
+        .with_timeout(Duration::from_secs(engine.request_timeout_secs))
+        .with_connect_timeout(Duration::from_secs(engine.connect_timeout_secs));
+    let store: Arc<dyn ObjectStore> = match scheme {
+        ObjectStoreScheme::Local => Arc::new(LocalFileSystem::new()),
+        ObjectStoreScheme::AmazonS3 => Arc::new(
+            AmazonS3Builder::from_env()
+                .with_url(url.as_str())
+                .with_retry(retry)
+                .with_client_options(client)
+                .build()
+                .map_err(|e| e.to_string())?,
+        ),
+        ObjectStoreScheme::MicrosoftAzure => Arc::new(
+            MicrosoftAzureBuilder::from_env()
+                .with_url(url.as_str())
+                .with_retry(retry)
+                .with_client_options(client)
+                .build()
+                .map_err(|e| e.to_string())?,
+        ),
+        ObjectStoreScheme::GoogleCloudStorage => Arc::new(
+            GoogleCloudStorageBuilder::from_env()
+                .with_url(url.as_str())
+                .with_retry(retry)
+                .with_client_options(client)
+                .build()
+                .map_err(|e| e.to_string())?,
+        ),
+        other => return Err(format!("unsupported URL scheme {other:?} in `{url}`")),
+    };
+    Ok(store)
+}

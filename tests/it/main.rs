@@ -1,0 +1,7 @@
+//! The one integration-test binary (one link of DataFusion for the whole suite).
+
+mod support;
+
+mod binding;
+mod models_graph;
+mod pipeline_run;
