@@ -1,13 +1,18 @@
 //! vipseg: order history to VIP segments, customer lifetime value and lookalike audiences,
 //! as SQL models on Apache DataFusion.
 
+pub mod bgnbd;
 pub mod cli;
+pub mod clv;
+pub mod clv_fit;
 pub mod config;
 pub mod data_tests;
 pub mod declarations;
 pub mod diagnostics;
 pub mod engine;
 pub mod error;
+pub mod gamma_gamma;
+pub mod hyp2f1;
 pub mod json_rows;
 pub mod ls;
 pub mod models;
@@ -17,6 +22,7 @@ pub mod publish;
 pub mod quality;
 pub mod run_results;
 pub mod runner;
+pub mod rust_models;
 pub mod schema;
 pub mod sources;
 pub mod storage;

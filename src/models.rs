@@ -12,6 +12,7 @@ use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
 
 use crate::declarations::{self, Materialized, ModelDeclaration};
 use crate::error::ModelError;
+use crate::rust_models::RustModel;
 use crate::sources::RAW_SCHEMA;
 
 /// Folder (under the models folder) of custom assertion SELECTs; they are tests, not models.
@@ -29,11 +30,23 @@ pub struct Model {
     /// Sources this one reads (`raw.<name>`).
     pub sources: BTreeSet<String>,
     pub declaration: ModelDeclaration,
+    /// SQL, or a model computed in Rust.
+    pub kind: ModelKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    Sql,
+    Rust(RustModel),
 }
 
 impl Model {
     pub fn materialized(&self) -> Materialized {
-        self.declaration.materialized
+        match self.kind {
+            // A Rust model's result exists only once written: it is always a table.
+            ModelKind::Rust(_) => Materialized::Table,
+            ModelKind::Sql => self.declaration.materialized,
+        }
     }
 }
 
@@ -80,6 +93,7 @@ impl Project {
             }
             models.insert(model.name.clone(), model);
         }
+        add_rust_models(&mut models, &declarations);
         for name in declarations.keys() {
             if !models.contains_key(name) {
                 return Err(ModelError::Declaration {
@@ -197,7 +211,29 @@ fn parse_model(
     let (sql, file, refs) = read_and_resolve(path, state)?;
     let name = stem(path);
     let declaration = declarations.get(&name).cloned().unwrap_or_default();
-    Ok(Model { name, file, sql, depends_on: refs.models, sources: refs.sources, declaration })
+    Ok(Model { name, file, sql, depends_on: refs.models, sources: refs.sources, declaration, kind: ModelKind::Sql })
+}
+
+/// Adds each Rust model whose inputs the project has (and that no SQL file overrides).
+fn add_rust_models(models: &mut BTreeMap<String, Model>, declarations: &BTreeMap<String, ModelDeclaration>) {
+    for rust in RustModel::ALL {
+        let available = rust.reads().iter().all(|r| models.contains_key(*r));
+        if !available || models.contains_key(rust.name()) {
+            continue;
+        }
+        models.insert(
+            rust.name().to_string(),
+            Model {
+                name: rust.name().to_string(),
+                file: rust.file().to_string(),
+                sql: String::new(),
+                depends_on: rust.reads().iter().map(|r| r.to_string()).collect(),
+                sources: BTreeSet::new(),
+                declaration: declarations.get(rust.name()).cloned().unwrap_or_default(),
+                kind: ModelKind::Rust(rust),
+            },
+        );
+    }
 }
 
 fn read_and_resolve(path: &Path, state: &SessionState) -> Result<(String, String, References), ModelError> {

@@ -96,6 +96,8 @@ pub struct Params {
     pub return_handling_cost: f64,
     /// CLV: discount rate per month.
     pub clv_discount_rate: f64,
+    /// CLV holdout validation: months before the as-of date held out from calibration.
+    pub clv_holdout_months: u32,
     /// The run fails (exit 1) when more than this share of a source's rows is rejected.
     pub max_rejected_rate: f64,
 }
@@ -125,6 +127,7 @@ impl Default for Params {
             ticket_cost: 5.0,
             return_handling_cost: 3.0,
             clv_discount_rate: 0.01,
+            clv_holdout_months: 12,
             max_rejected_rate: 0.01,
         }
     }
@@ -170,6 +173,9 @@ impl Params {
             }
         }
         let s = self.vip_tier_shares;
+        if self.clv_holdout_months == 0 || self.clv_holdout_months > 120 {
+            return Err(ConfigError::invalid("params.clv_holdout_months", "must be between 1 and 120"));
+        }
         if !(0.0 < s.platinum && s.platinum <= s.gold && s.gold <= s.silver && s.silver <= 1.0) {
             return Err(ConfigError::invalid(
                 "params.vip_tier_shares",
@@ -220,6 +226,7 @@ impl Params {
             ("return_handling_cost", f(self.return_handling_cost)),
             ("clv_discount_rate", f(self.clv_discount_rate)),
             ("max_rejected_rate", f(self.max_rejected_rate)),
+            ("clv_holdout_months", i(i64::from(self.clv_holdout_months))),
         ];
         pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
@@ -256,7 +263,7 @@ impl Windows {
             let micros = d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_micros();
             ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
         };
-        let date = |d: NaiveDate| ScalarValue::Date32(Some(d.num_days_from_ce() - EPOCH_DAYS_FROM_CE));
+        let date = date_scalar;
         vec![
             ("as_of".into(), ts(self.as_of)),
             ("as_of_date".into(), date(self.as_of)),
@@ -272,9 +279,21 @@ impl Windows {
 /// 1970-01-01 counted from 0001-01-01 (chrono's `num_days_from_ce`), for Arrow's Date32.
 const EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
+/// The CLV holdout period `[holdout_start, as_of)` and its calibration's observation end.
+pub fn holdout_start(windows: &Windows, params: &Params) -> NaiveDate {
+    windows.as_of - Months::new(params.clv_holdout_months)
+}
+
 /// Every value a model may use as `$name`: the run's windows and the business parameters.
 pub fn bound_values(windows: &Windows, params: &Params) -> ParamValues {
     let mut all = windows.scalars();
     all.extend(params.scalars());
+    let start = holdout_start(windows, params);
+    all.push(("holdout_start_date".into(), date_scalar(start)));
+    all.push(("holdout_observation_end".into(), date_scalar(start.pred_opt().expect("after 0001-01-01"))));
     ParamValues::from(all)
+}
+
+fn date_scalar(d: NaiveDate) -> ScalarValue {
+    ScalarValue::Date32(Some(d.num_days_from_ce() - EPOCH_DAYS_FROM_CE))
 }

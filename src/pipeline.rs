@@ -13,8 +13,8 @@ use crate::config::Config;
 use crate::data_tests::{self, TestResult};
 use crate::declarations::Materialized;
 use crate::error::Error;
-use crate::models::{Model, Project};
-use crate::params::{Windows, bound_values};
+use crate::models::{Model, ModelKind, Project};
+use crate::params::{Params, Windows, bound_values};
 use crate::publish::{self, Publisher};
 use crate::run_results::{PublishedRun, RunResults, RunStatus};
 use crate::runner::{self, ModelResult};
@@ -54,6 +54,7 @@ struct Session {
     ctx: SessionContext,
     project: Project,
     params: ParamValues,
+    config_params: Params,
 }
 
 /// The engine with sources registered and models loaded.
@@ -63,7 +64,7 @@ async fn open_session(config: &Config, windows: &Windows) -> Result<(Session, Ve
     let inputs = sources::register_all(&ctx, config).await?;
     let project = Project::load(&config.models.dir, &ctx.state())?;
     let params = bound_values(windows, &config.params);
-    Ok((Session { ctx, project, params }, inputs))
+    Ok((Session { ctx, project, params, config_params: config.params.clone() }, inputs))
 }
 
 async fn execute(
@@ -82,10 +83,10 @@ async fn execute(
 
     let mut tables = Vec::new();
     for model in session.project.models.iter().filter(|m| needed.contains(&m.name)) {
-        let materialize = selected.contains(&model.name) && model.materialized() == Materialized::Table;
-        let result = run_model(&session, model, materialize.then_some(&*publisher)).await?;
+        let publish = selected.contains(&model.name) && model.materialized() == Materialized::Table;
+        let result = run_model(&session, model, publisher, publish, results).await?;
         tracing::info!(model = %model.name, rows = ?result.rows, seconds = result.seconds, "model done");
-        if let Some(rows) = result.rows {
+        if let (true, Some(rows)) = (publish, result.rows) {
             tables.push((model.name.clone(), rows));
         }
         results.models.push(result);
@@ -124,27 +125,30 @@ fn with_ancestors(project: &Project, selected: &BTreeSet<String>) -> BTreeSet<St
     needed
 }
 
-/// Plans a model; writes it to staging when `publisher` is given, else registers a view.
-async fn run_model(session: &Session, model: &Model, publisher: Option<&Publisher>) -> Result<ModelResult, Error> {
+/// Runs a model: a table to publish, or a Rust model (whose result exists only once written),
+/// goes to the staging area; anything else becomes a view.
+async fn run_model(
+    session: &Session,
+    model: &Model,
+    publisher: &Publisher,
+    publish: bool,
+    results: &mut RunResults,
+) -> Result<ModelResult, Error> {
     let start = Instant::now();
-    let frame = runner::plan(&session.ctx, &model.file, &model.sql, &session.params).await?;
-    let rows = match publisher {
-        Some(p) => Some(
-            runner::materialize(
-                &session.ctx,
-                &model.name,
-                &model.file,
-                &model.sql,
-                frame,
-                &p.root,
-                &p.staging_dir(&model.name),
-            )
-            .await?,
-        ),
-        None => {
-            runner::register_view(&session.ctx, &model.name, frame).await?;
-            None
+    let frame = match model.kind {
+        ModelKind::Sql => runner::plan(&session.ctx, &model.file, &model.sql, &session.params).await?,
+        ModelKind::Rust(rust) => {
+            let (frame, report) = rust.run(&session.ctx, &results.windows, &session.config_params).await?;
+            results.fits.insert(model.name.clone(), report);
+            frame
         }
+    };
+    let rows = if publish || matches!(model.kind, ModelKind::Rust(_)) {
+        let dir = publisher.staging_dir(&model.name);
+        Some(runner::materialize(&session.ctx, &model.name, &model.file, &model.sql, frame, &publisher.root, &dir).await?)
+    } else {
+        runner::register_view(&session.ctx, &model.name, frame).await?;
+        None
     };
     Ok(ModelResult {
         name: model.name.clone(),
@@ -190,7 +194,11 @@ pub async fn compile(config: &Config, as_of: NaiveDate) -> Result<Vec<Compiled>,
     let (session, _) = open_session(config, &Windows::new(as_of)).await?;
     let mut compiled = Vec::new();
     for model in &session.project.models {
-        runner::compile(&session.ctx, &model.name, &model.file, &model.sql, &session.params).await?;
+        match model.kind {
+            ModelKind::Sql => runner::compile(&session.ctx, &model.name, &model.file, &model.sql, &session.params).await?,
+            // A fit cannot be planned without running it: its empty result stands in, with its schema.
+            ModelKind::Rust(rust) => runner::register_view(&session.ctx, &model.name, rust.empty(&session.ctx)?).await?,
+        }
         compiled.push(Compiled { name: model.name.clone(), file: model.file.clone(), status: "ok" });
     }
     for assertion in &session.project.assertions {
@@ -219,10 +227,11 @@ pub async fn test_published(config: &Config, as_of: NaiveDate) -> Result<Vec<Tes
                 runner::register_files(&session.ctx, &model.name, &urls).await?;
                 tables.insert(model.name.clone());
             }
-            None => {
+            None if model.kind == ModelKind::Sql => {
                 let frame = runner::plan(&session.ctx, &model.file, &model.sql, &session.params).await?;
                 runner::register_view(&session.ctx, &model.name, frame).await?;
             }
+            None => {}
         }
     }
     let all: BTreeSet<String> = session.project.models.iter().map(|m| m.name.clone()).collect();

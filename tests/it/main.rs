@@ -3,5 +3,7 @@
 mod support;
 
 mod binding;
+mod clv_pipeline;
+mod clv_reference;
 mod models_graph;
 mod pipeline_run;

@@ -1,0 +1,60 @@
+-- Per customer CLV inputs and predictions. The fit ran once, in Rust, on the patterns
+-- (clv_model, clv_scores); here each customer picks up the scores of its pattern, and the
+-- Gamma-Gamma expected order value is its closed form (lifetimes'
+-- conditional_expected_average_profit):
+--   E[value | x, m] = (q - 1) / (p x + q - 1) * p gamma / (q - 1)  +  p x / (p x + q - 1) * m
+-- 12-month CLV = E[value] * discounted expected orders * lifetime margin rate clipped to [0, 1].
+-- When the model could not be fitted, clv_model is empty and every prediction is null.
+WITH gamma_gamma AS (
+    SELECT
+        MAX(CASE WHEN parameter = 'p' THEN estimate END) AS p,
+        MAX(CASE WHEN parameter = 'q' THEN estimate END) AS q,
+        MAX(CASE WHEN parameter = 'gamma' THEN estimate END) AS gamma
+    FROM clv_model
+    WHERE model = 'gamma_gamma'
+),
+lifetime_margin AS (
+    SELECT
+        o.customer_id,
+        SUM(l.quantity * (l.unit_price - l.unit_cost)) / NULLIF(SUM(l.quantity * l.unit_price), 0) AS margin_rate
+    FROM stg_orders AS o
+    JOIN stg_order_lines AS l ON l.order_id = o.order_id
+    GROUP BY o.customer_id
+),
+predicted AS (
+    SELECT
+        c.customer_id,
+        c.frequency,
+        c.recency_days,
+        c.age_days,
+        c.mean_repeat_value,
+        s.p_alive,
+        s.expected_orders_12m,
+        s.discounted_orders_12m,
+        CASE
+            WHEN g.q > 1 THEN
+                (g.q - 1) / (g.p * c.frequency + g.q - 1) * (g.p * g.gamma / (g.q - 1))
+                + (g.p * c.frequency) / (g.p * c.frequency + g.q - 1) * c.mean_repeat_value
+        END AS expected_order_value,
+        LEAST(GREATEST(COALESCE(m.margin_rate, 0), 0), 1) AS margin_rate
+    FROM clv_calibration AS c
+    CROSS JOIN gamma_gamma AS g
+    LEFT JOIN clv_scores AS s
+        ON s.frequency = c.frequency
+        AND s.recency_days = c.recency_days
+        AND s.age_days = c.age_days
+    LEFT JOIN lifetime_margin AS m ON m.customer_id = c.customer_id
+)
+SELECT
+    customer_id,
+    frequency,
+    recency_days,
+    age_days,
+    mean_repeat_value,
+    p_alive,
+    expected_orders_12m,
+    expected_order_value,
+    margin_rate,
+    expected_order_value * discounted_orders_12m * margin_rate AS predicted_clv_12m
+FROM predicted
+ORDER BY customer_id
