@@ -62,8 +62,8 @@ pub enum Command {
         #[arg(long, env = "VIPSEG_LS_JSON")]
         json: bool,
     },
-    // Write a deterministic sample dataset in the canonical schema, one folder per source.
-    // Generate(crate::generate_cli::GenerateArgs),
+    /// Write a deterministic sample dataset in the canonical schema, one folder per source.
+    Generate(crate::generate_cli::GenerateArgs),
 }
 
 /// Settings shared by the commands that read a project.
@@ -133,7 +133,7 @@ async fn dispatch(command: Command) -> ExitStatus {
         Command::Compile { project } => compile(&project).await,
         Command::Test { project } => test(&project).await,
         Command::Ls { project, json } => crate::ls::ls(&project, json),
-        // Command::Generate(args) => crate::generate_cli::run(&args),
+        Command::Generate(args) => crate::generate_cli::run(&args),
     };
     outcome.unwrap_or_else(|e| report_error(&e))
 }

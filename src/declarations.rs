@@ -19,18 +19,32 @@ pub enum Materialized {
     Table,
 }
 
+fn yes() -> bool {
+    true
+}
+
 /// One model's declaration.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelDeclaration {
     #[serde(default)]
     pub materialized: Materialized,
+    /// A table that is only a step for other models: written to the run's staging area (so it
+    /// is computed once, however many models read it) and tested, but not published.
+    #[serde(default = "yes")]
+    pub publish: bool,
     /// What the table holds, for `vipseg ls` and the README.
     #[serde(default)]
     pub description: String,
     /// Data tests per column: `customer_id = ["not_null", "unique"]`.
     #[serde(default)]
     pub tests: BTreeMap<String, Vec<ColumnTest>>,
+}
+
+impl Default for ModelDeclaration {
+    fn default() -> Self {
+        Self { materialized: Materialized::View, publish: true, description: String::new(), tests: BTreeMap::new() }
+    }
 }
 
 /// A generic column test.

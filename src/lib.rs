@@ -12,6 +12,10 @@ pub mod diagnostics;
 pub mod engine;
 pub mod error;
 pub mod gamma_gamma;
+pub mod generate;
+pub mod generate_cli;
+mod generate_orders;
+mod generate_people;
 pub mod hyp2f1;
 pub mod json_rows;
 pub mod ls;
@@ -26,6 +30,3 @@ pub mod rust_models;
 pub mod schema;
 pub mod sources;
 pub mod storage;
-// generate (helper in progress)
-// pub mod generate;
-// pub mod generate_cli;

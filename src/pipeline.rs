@@ -81,20 +81,25 @@ async fn execute(
     let output = storage::open(&session.ctx, &config.output.url, "output.url", &config.engine)?;
     let publisher = publisher_slot.insert(Publisher::begin(output, request.as_of, results.run_id.clone()).await?);
 
-    let mut tables = Vec::new();
+    let (mut tables, mut written) = (Vec::new(), BTreeSet::new());
+    let progress = progress_bar(needed.len());
     for model in session.project.models.iter().filter(|m| needed.contains(&m.name)) {
-        let publish = selected.contains(&model.name) && model.materialized() == Materialized::Table;
-        let result = run_model(&session, model, publisher, publish, results).await?;
+        progress.set_message(model.name.clone());
+        let result = run_model(&session, model, publisher, results).await?;
         tracing::info!(model = %model.name, rows = ?result.rows, seconds = result.seconds, "model done");
-        if let (true, Some(rows)) = (publish, result.rows) {
-            tables.push((model.name.clone(), rows));
+        if let Some(rows) = result.rows {
+            written.insert(model.name.clone());
+            if selected.contains(&model.name) && model.declaration.publish {
+                tables.push((model.name.clone(), rows));
+            }
         }
         results.models.push(result);
+        progress.inc(1);
     }
+    progress.finish_and_clear();
 
     results.data_quality = quality::source_quality(&session.ctx, &session.project, &needed).await?;
-    let tested: BTreeSet<String> = tables.iter().map(|(t, _)| t.clone()).collect();
-    results.tests = run_tests(&session, &tested, &needed).await?;
+    results.tests = run_tests(&session, &written, &needed).await?;
     if results.failed_tests() > 0 {
         tracing::error!("{} data test(s) failed; nothing is published", results.failed_tests());
         results.status = RunStatus::DataTestsFailed;
@@ -117,6 +122,15 @@ async fn execute(
     Ok(())
 }
 
+/// A bar on stderr when it is a terminal; invisible (and free) otherwise, e.g. under an orchestrator.
+fn progress_bar(models: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(Some(models as u64), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{elapsed:>4} [{bar:30}] {pos}/{len} models  {msg}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
 fn with_ancestors(project: &Project, selected: &BTreeSet<String>) -> BTreeSet<String> {
     let mut needed = selected.clone();
     for name in selected {
@@ -125,13 +139,12 @@ fn with_ancestors(project: &Project, selected: &BTreeSet<String>) -> BTreeSet<St
     needed
 }
 
-/// Runs a model: a table to publish, or a Rust model (whose result exists only once written),
-/// goes to the staging area; anything else becomes a view.
+/// Runs a model: a table (and a Rust model, always one) is written to the staging area, where
+/// later models read it; a view is registered for later models to inline.
 async fn run_model(
     session: &Session,
     model: &Model,
     publisher: &Publisher,
-    publish: bool,
     results: &mut RunResults,
 ) -> Result<ModelResult, Error> {
     let start = Instant::now();
@@ -143,7 +156,7 @@ async fn run_model(
             frame
         }
     };
-    let rows = if publish || matches!(model.kind, ModelKind::Rust(_)) {
+    let rows = if model.materialized() == Materialized::Table {
         let dir = publisher.staging_dir(&model.name);
         Some(runner::materialize(&session.ctx, &model.name, &model.file, &model.sql, frame, &publisher.root, &dir).await?)
     } else {

@@ -7,6 +7,7 @@ use std::time::Instant;
 use datafusion::arrow::array::{Array, UInt64Array};
 use datafusion::common::ParamValues;
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
+use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::prelude::SessionContext;
@@ -45,18 +46,15 @@ pub async fn plan(ctx: &SessionContext, file: &str, sql: &str, params: &ParamVal
 }
 
 /// Plans, optimizes and builds the physical plan without running it: what `vipseg compile`
-/// checks (column names, types, functions) against the sources' real schemas.
-pub async fn compile(
-    ctx: &SessionContext,
-    name: &str,
-    file: &str,
-    sql: &str,
-    params: &ParamValues,
-) -> Result<(), Error> {
+/// checks (column names, types, functions) against the sources' real schemas. The model is then
+/// registered as an empty table of its schema, so models that read it plan against its columns
+/// without re-planning it inline.
+pub async fn compile(ctx: &SessionContext, name: &str, file: &str, sql: &str, params: &ParamValues) -> Result<(), Error> {
     let frame = plan(ctx, file, sql, params).await?;
-    let view = frame.clone().into_view();
+    let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
     frame.create_physical_plan().await.map_err(|e| sql_error(file, sql, &e))?;
-    ctx.register_table(name, view)?;
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![vec![]])?))?;
     Ok(())
 }
 

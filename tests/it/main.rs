@@ -5,5 +5,7 @@ mod support;
 mod binding;
 mod clv_pipeline;
 mod clv_reference;
+mod generate;
 mod models_graph;
 mod pipeline_run;
+
