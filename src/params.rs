@@ -19,12 +19,16 @@ pub enum VipMode {
 }
 
 /// The customer value that VIP tiers rank by.
+/// Named as the column (serde's snake_case would write `net_value12m`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum RankBy {
+    #[serde(rename = "net_value_12m")]
     NetValue12m,
+    #[serde(rename = "margin_weighted_spend_12m")]
     MarginWeightedSpend12m,
+    #[serde(rename = "net_revenue_12m")]
     NetRevenue12m,
+    #[serde(rename = "predicted_clv_12m")]
     PredictedClv12m,
 }
 

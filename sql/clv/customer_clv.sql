@@ -13,13 +13,11 @@ WITH gamma_gamma AS (
     FROM clv_model
     WHERE model = 'gamma_gamma'
 ),
+-- Lifetime margin rate: margin over net revenue of every line before D, net of returns.
 lifetime_margin AS (
-    SELECT
-        o.customer_id,
-        SUM(l.quantity * (l.unit_price - l.unit_cost)) / NULLIF(SUM(l.quantity * l.unit_price), 0) AS margin_rate
-    FROM stg_orders AS o
-    JOIN stg_order_lines AS l ON l.order_id = o.order_id
-    GROUP BY o.customer_id
+    SELECT customer_id, SUM(margin) / NULLIF(SUM(net_revenue), 0) AS margin_rate
+    FROM int_line_values
+    GROUP BY customer_id
 ),
 predicted AS (
     SELECT

@@ -1,5 +1,6 @@
--- Lines of completed orders before the as-of date.
-SELECT
+-- Lines of completed orders before the as-of date, with their order's customer and time;
+-- one row per (order_id, sku).
+SELECT DISTINCT
     l.order_id,
     l.sku,
     l.category,
@@ -9,6 +10,6 @@ SELECT
     l.unit_cost,
     o.customer_id,
     o.order_ts
-FROM raw.order_lines AS l
+FROM order_lines_checked AS l
 JOIN stg_orders AS o ON o.order_id = l.order_id
-WHERE l.quantity > 0
+WHERE l.reject_reason IS NULL

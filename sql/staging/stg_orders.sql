@@ -1,11 +1,10 @@
--- Completed orders before the as-of date, one row per order_id.
-SELECT
+-- Completed orders before the as-of date (only completed orders count), one row per order_id:
+-- identical duplicates collapse; rejected rows are in rejected_rows.
+SELECT DISTINCT
     order_id,
     customer_id,
     order_ts,
     channel
-FROM raw.orders
-WHERE order_ts < $as_of
+FROM orders_checked
+WHERE reject_reason IS NULL
   AND status = 'completed'
-  AND order_id IS NOT NULL
-  AND customer_id IS NOT NULL

@@ -3,6 +3,7 @@
 mod support;
 
 mod binding;
+mod business_fixtures;
 mod clv_pipeline;
 mod clv_reference;
 mod generate;

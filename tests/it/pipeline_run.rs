@@ -178,3 +178,55 @@ fn flags_win_over_environment_over_file() {
     assert_eq!(result["params"]["lapse_days"], 60);
     assert_eq!(result["params"]["ticket_cost"], 7.5);
 }
+
+#[test]
+fn compile_plans_every_model_without_running_and_names_a_bad_column() {
+    let project = small_shop();
+    let config = project.write_config();
+    let output = vipseg_binary().args(["compile", "--config"]).arg(&config).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let compiled: Vec<&str> = result["models"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert!(compiled.contains(&"customer_value") && compiled.contains(&"clv_model"), "{compiled:?}");
+    assert!(!project.out_dir().exists(), "compile writes nothing");
+
+    let models = project.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    std::fs::write(models.join("m.sql"), "SELECT order_id,\n  CAST(order_ts AS DATE) + quantity AS nonsense\nFROM raw.orders\n")
+        .unwrap();
+    let output =
+        vipseg_binary().args(["compile", "--config"]).arg(&config).arg("--models-dir").arg(&models).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&output.stdout);
+    assert!(message.contains("m.sql") && message.contains("quantity"), "{message}");
+}
+
+#[test]
+fn ls_lists_models_with_what_they_read() {
+    let project = small_shop();
+    let config = project.write_config();
+    let output = vipseg_binary().args(["ls", "--json", "--config"]).arg(&config).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let models = result["models"].as_array().unwrap();
+    let clv = models.iter().find(|m| m["name"] == "clv_model").expect("the Rust model is in the graph");
+    assert_eq!(clv["materialized"], "table");
+    assert!(clv["depends_on"].as_array().unwrap().iter().any(|d| d == "clv_patterns"));
+    let position = |name: &str| models.iter().position(|m| m["name"] == name).unwrap();
+    assert!(position("clv_patterns") < position("clv_model") && position("clv_model") < position("customer_clv"));
+}
+
+#[test]
+fn vipseg_test_reruns_the_data_tests_on_the_published_run() {
+    let project = small_shop();
+    let config = project.write_config();
+    let run = vipseg_binary().args(["run", "--as-of", "2026-03-01", "--config"]).arg(&config).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stdout));
+    let test = vipseg_binary().args(["test", "--as-of", "2026-03-01", "--config"]).arg(&config).output().unwrap();
+    assert_eq!(test.status.code(), Some(0), "{}", String::from_utf8_lossy(&test.stdout));
+    let result: Value = serde_json::from_slice(&test.stdout).unwrap();
+    assert_eq!(result["status"], "pass");
+    assert!(result["tests"].as_array().unwrap().len() >= 2);
+    let nothing = vipseg_binary().args(["test", "--as-of", "2020-01-01", "--config"]).arg(&config).output().unwrap();
+    assert_eq!(nothing.status.code(), Some(2), "nothing published for that date");
+}

@@ -1,0 +1,92 @@
+-- The value measures of DESIGN.md §1 per customer and period ('12m', 'prior12m'), one
+-- definition for both: customer_value shows 12m; lapsed_vip compares prior12m with today's bar.
+WITH periods AS (
+    SELECT '12m' AS period
+    UNION ALL SELECT 'prior12m'
+),
+
+buyers AS (
+    SELECT DISTINCT customer_id FROM stg_orders
+),
+
+orders AS (
+    SELECT customer_id, period, COUNT(*) AS orders
+    FROM (
+        SELECT
+            customer_id,
+            CASE
+                WHEN order_ts >= $start_12m THEN '12m'
+                WHEN order_ts >= $start_24m THEN 'prior12m'
+            END AS period
+        FROM stg_orders
+    ) AS o
+    WHERE period IS NOT NULL
+    GROUP BY customer_id, period
+),
+
+lines AS (
+    SELECT
+        customer_id,
+        period,
+        SUM(gross_revenue) AS gross_revenue,
+        SUM(full_price_revenue) AS full_price_revenue,
+        SUM(refunds) AS refunds,
+        SUM(net_revenue) AS net_revenue,
+        SUM(margin) AS margin,
+        SUM(returns_count) AS returns_count
+    FROM int_line_values
+    WHERE period IS NOT NULL
+    GROUP BY customer_id, period
+),
+
+tickets AS (
+    SELECT customer_id, period, COUNT(*) AS tickets, SUM(cost) AS ticket_costs
+    FROM (
+        SELECT
+            customer_id,
+            cost,
+            CASE
+                WHEN ticket_ts >= $start_12m THEN '12m'
+                WHEN ticket_ts >= $start_24m THEN 'prior12m'
+            END AS period
+        FROM stg_support_tickets
+    ) AS t
+    WHERE period IS NOT NULL
+    GROUP BY customer_id, period
+),
+
+-- Margin per unit of net revenue over all sales of the period: margin_weighted_spend re-weights
+-- a customer's margin into currency at this rate (so it sums to the period's net revenue).
+global_rate AS (
+    SELECT period, SUM(margin) / NULLIF(SUM(net_revenue), 0) AS margin_rate
+    FROM lines
+    GROUP BY period
+),
+
+measures AS (
+    SELECT
+        b.customer_id,
+        p.period,
+        COALESCE(o.orders, 0) AS orders,
+        COALESCE(l.gross_revenue, 0) AS gross_revenue,
+        COALESCE(l.full_price_revenue, 0) AS full_price_revenue,
+        COALESCE(l.refunds, 0) AS refunds,
+        COALESCE(l.net_revenue, 0) AS net_revenue,
+        COALESCE(l.margin, 0) AS margin,
+        COALESCE(l.returns_count, 0) AS returns_count,
+        COALESCE(t.tickets, 0) AS support_tickets,
+        COALESCE(t.ticket_costs, 0)
+            + COALESCE(l.returns_count, 0) * CAST($return_handling_cost AS DOUBLE) AS indirect_cost
+    FROM buyers AS b
+    CROSS JOIN periods AS p
+    LEFT JOIN orders AS o ON o.customer_id = b.customer_id AND o.period = p.period
+    LEFT JOIN lines AS l ON l.customer_id = b.customer_id AND l.period = p.period
+    LEFT JOIN tickets AS t ON t.customer_id = b.customer_id AND t.period = p.period
+)
+
+SELECT
+    m.*,
+    m.margin - m.indirect_cost AS net_value,
+    m.margin / NULLIF(g.margin_rate, 0) AS margin_weighted_spend
+FROM measures AS m
+LEFT JOIN global_rate AS g ON g.period = m.period

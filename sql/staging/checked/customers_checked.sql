@@ -1,0 +1,40 @@
+-- Every customer record, with the reason it cannot be used (NULL = accepted). Customer records
+-- carry no event time, so all of them are input of every run.
+WITH row_checks AS (
+    SELECT
+        *,
+        CASE WHEN NULLIF(TRIM(customer_id), '') IS NULL THEN 'null_key' END AS row_problem
+    FROM raw.customers
+),
+
+-- One customer_id with different records: none is used (not even for audiences).
+conflicting AS (
+    SELECT customer_id
+    FROM (
+        SELECT DISTINCT
+            customer_id, email, phone, first_name, last_name, city, region, postal_code,
+            country, birth_date, gender, ad_consent, consent_ts
+        FROM row_checks
+        WHERE row_problem IS NULL
+    ) AS versions
+    GROUP BY customer_id
+    HAVING COUNT(*) > 1
+)
+
+SELECT
+    r.customer_id,
+    r.email,
+    r.phone,
+    r.first_name,
+    r.last_name,
+    r.city,
+    r.region,
+    r.postal_code,
+    r.country,
+    r.birth_date,
+    r.gender,
+    r.ad_consent,
+    r.consent_ts,
+    COALESCE(r.row_problem, CASE WHEN c.customer_id IS NOT NULL THEN 'conflicting_duplicate' END) AS reject_reason
+FROM row_checks AS r
+LEFT JOIN conflicting AS c ON c.customer_id = r.customer_id

@@ -1,0 +1,48 @@
+-- Every order row that is input of this run, with the reason it cannot be used (NULL = accepted).
+-- Rows with order_ts >= as_of are later facts, not input of this run (a backfill for D must see
+-- what the run on D saw): they are neither accepted nor rejected.
+WITH input AS (
+    SELECT
+        order_id,
+        customer_id,
+        order_ts,
+        LOWER(TRIM(status)) AS status,
+        channel
+    FROM raw.orders
+    WHERE order_ts < $as_of OR order_ts IS NULL
+),
+
+row_checks AS (
+    SELECT
+        *,
+        CASE
+            -- a blank id is no id
+            WHEN NULLIF(TRIM(order_id), '') IS NULL OR NULLIF(TRIM(customer_id), '') IS NULL THEN 'null_key'
+            WHEN order_ts IS NULL OR status IS NULL THEN 'null_value'
+            WHEN status NOT IN ('completed', 'cancelled', 'pending', 'refunded') THEN 'unknown_status'
+        END AS row_problem
+    FROM input
+),
+
+-- An order_id whose valid rows disagree: nothing tells which version is right, so none is
+-- used. Identical rows are one version: they collapse in stg_orders.
+conflicting AS (
+    SELECT order_id
+    FROM (
+        SELECT DISTINCT order_id, customer_id, order_ts, status, channel
+        FROM row_checks
+        WHERE row_problem IS NULL
+    ) AS versions
+    GROUP BY order_id
+    HAVING COUNT(*) > 1
+)
+
+SELECT
+    r.order_id,
+    r.customer_id,
+    r.order_ts,
+    r.status,
+    r.channel,
+    COALESCE(r.row_problem, CASE WHEN c.order_id IS NOT NULL THEN 'conflicting_duplicate' END) AS reject_reason
+FROM row_checks AS r
+LEFT JOIN conflicting AS c ON c.order_id = r.order_id

@@ -1,0 +1,76 @@
+-- Every return that is input of this run, with the reason it cannot be used (NULL = accepted).
+-- Returns with return_ts >= as_of are later facts, not input of this run (point in time).
+WITH lines AS (
+    -- The line a return refers to, as this run sees it.
+    SELECT
+        order_id,
+        sku,
+        BOOL_OR(reject_reason IS NULL) AS accepted,
+        MAX(CASE WHEN reject_reason IS NULL THEN quantity END) AS quantity
+    FROM order_lines_checked
+    WHERE order_id IS NOT NULL AND sku IS NOT NULL
+    GROUP BY order_id, sku
+),
+
+orders AS (
+    SELECT order_id, MIN(order_ts) AS order_ts
+    FROM orders_checked
+    WHERE reject_reason IS NULL
+    GROUP BY order_id
+),
+
+input AS (
+    SELECT
+        r.order_id,
+        r.sku,
+        r.quantity,
+        r.refund_amount,
+        r.return_ts,
+        l.order_id IS NOT NULL AS line_known,
+        l.accepted AS line_accepted,
+        l.quantity AS line_quantity,
+        o.order_ts
+    FROM raw.returns AS r
+    LEFT JOIN lines AS l ON l.order_id = r.order_id AND l.sku = r.sku
+    LEFT JOIN orders AS o ON o.order_id = r.order_id
+    WHERE r.return_ts < $as_of OR r.return_ts IS NULL
+),
+
+row_checks AS (
+    SELECT
+        *,
+        CASE
+            WHEN NULLIF(TRIM(order_id), '') IS NULL OR NULLIF(TRIM(sku), '') IS NULL THEN 'null_key'
+            WHEN return_ts IS NULL OR quantity IS NULL OR refund_amount IS NULL THEN 'null_value'
+            WHEN quantity <= 0 THEN 'non_positive_quantity'
+            WHEN refund_amount < 0 THEN 'negative_refund'
+            WHEN NOT line_known THEN 'return_without_line'
+            WHEN NOT line_accepted THEN 'line_rejected'
+            WHEN return_ts < order_ts THEN 'return_before_order'
+            WHEN quantity > line_quantity THEN 'return_exceeds_line'
+        END AS row_problem
+    FROM input
+),
+
+-- The same return (order_id, sku, return_ts) with different quantities or refunds.
+conflicting AS (
+    SELECT order_id, sku, return_ts
+    FROM (
+        SELECT DISTINCT order_id, sku, return_ts, quantity, refund_amount
+        FROM row_checks
+        WHERE row_problem IS NULL
+    ) AS versions
+    GROUP BY order_id, sku, return_ts
+    HAVING COUNT(*) > 1
+)
+
+SELECT
+    r.order_id,
+    r.sku,
+    r.quantity,
+    r.refund_amount,
+    r.return_ts,
+    COALESCE(r.row_problem, CASE WHEN c.order_id IS NOT NULL THEN 'conflicting_duplicate' END) AS reject_reason
+FROM row_checks AS r
+LEFT JOIN conflicting AS c
+    ON c.order_id = r.order_id AND c.sku = r.sku AND c.return_ts = r.return_ts

@@ -1,0 +1,35 @@
+-- Every support ticket that is input of this run, with the reason it cannot be used (NULL =
+-- accepted). Tickets with ticket_ts >= as_of are later facts, not input of this run.
+WITH row_checks AS (
+    SELECT
+        customer_id,
+        ticket_ts,
+        cost,
+        CASE
+            WHEN NULLIF(TRIM(customer_id), '') IS NULL THEN 'null_key'
+            WHEN ticket_ts IS NULL THEN 'null_value'
+            WHEN cost < 0 THEN 'negative_cost'
+        END AS row_problem
+    FROM raw.support_tickets
+    WHERE ticket_ts < $as_of OR ticket_ts IS NULL
+),
+
+-- The same ticket (customer_id, ticket_ts) with different costs.
+conflicting AS (
+    SELECT customer_id, ticket_ts
+    FROM (
+        SELECT DISTINCT customer_id, ticket_ts, cost
+        FROM row_checks
+        WHERE row_problem IS NULL
+    ) AS versions
+    GROUP BY customer_id, ticket_ts
+    HAVING COUNT(*) > 1
+)
+
+SELECT
+    r.customer_id,
+    r.ticket_ts,
+    r.cost,
+    COALESCE(r.row_problem, CASE WHEN c.customer_id IS NOT NULL THEN 'conflicting_duplicate' END) AS reject_reason
+FROM row_checks AS r
+LEFT JOIN conflicting AS c ON c.customer_id = r.customer_id AND c.ticket_ts = r.ticket_ts
