@@ -1,7 +1,7 @@
 //! Business parameters (`[params]` of vipseg.toml, DESIGN.md §1) and the typed values that
 //! are bound to the `$placeholders` of the SQL models.
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use datafusion::common::ParamValues;
 use datafusion::scalar::ScalarValue;
 use serde::{Deserialize, Serialize};
@@ -288,9 +288,15 @@ pub fn holdout_start(windows: &Windows, params: &Params) -> NaiveDate {
     windows.as_of - Months::new(params.clv_holdout_months)
 }
 
-/// Every value a model may use as `$name`: the run's windows and the business parameters.
-pub fn bound_values(windows: &Windows, params: &Params) -> ParamValues {
+/// Every value a model may use as `$name`: the run's windows, the business parameters, and
+/// `$run_started_at` — the wall-clock start of the run, so staging can tell a timestamp that
+/// cannot have happened yet (a bad row) from a later fact that a backfill must not see.
+pub fn bound_values(windows: &Windows, params: &Params, run_started_at: DateTime<Utc>) -> ParamValues {
     let mut all = windows.scalars();
+    all.push((
+        "run_started_at".into(),
+        ScalarValue::TimestampMicrosecond(Some(run_started_at.timestamp_micros()), Some("UTC".into())),
+    ));
     all.extend(params.scalars());
     let start = holdout_start(windows, params);
     all.push(("holdout_start_date".into(), date_scalar(start)));

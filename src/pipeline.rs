@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::common::ParamValues;
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
@@ -58,12 +58,16 @@ struct Session {
 }
 
 /// The engine with sources registered and models loaded.
-async fn open_session(config: &Config, windows: &Windows) -> Result<(Session, Vec<sources::SourceFiles>), Error> {
+async fn open_session(
+    config: &Config,
+    windows: &Windows,
+    started_at: DateTime<Utc>,
+) -> Result<(Session, Vec<sources::SourceFiles>), Error> {
     config.require_sources()?;
     let ctx = engine::session(&config.engine)?;
     let inputs = sources::register_all(&ctx, config).await?;
     let project = Project::load(&config.models.dir, &ctx.state())?;
-    let params = bound_values(windows, &config.params);
+    let params = bound_values(windows, &config.params, started_at);
     Ok((Session { ctx, project, params, config_params: config.params.clone() }, inputs))
 }
 
@@ -73,7 +77,7 @@ async fn execute(
     publisher_slot: &mut Option<Publisher>,
 ) -> Result<(), Error> {
     let config = &request.config;
-    let (session, inputs) = open_session(config, &results.windows).await?;
+    let (session, inputs) = open_session(config, &results.windows, results.started_at).await?;
     results.inputs = inputs;
     let selected = session.project.select(&request.select)?;
     results.selected = selected.iter().cloned().collect();
@@ -158,7 +162,10 @@ async fn run_model(
     };
     let rows = if model.materialized() == Materialized::Table {
         let dir = publisher.staging_dir(&model.name);
-        Some(runner::materialize(&session.ctx, &model.name, &model.file, &model.sql, frame, &publisher.root, &dir).await?)
+        Some(
+            runner::materialize(&session.ctx, &model.name, &model.file, &model.sql, frame, &publisher.root, &dir)
+                .await?,
+        )
     } else {
         runner::register_view(&session.ctx, &model.name, frame).await?;
         None
@@ -204,13 +211,17 @@ pub struct Compiled {
 
 /// Plans every model and assertion against the sources' real schemas without running them.
 pub async fn compile(config: &Config, as_of: NaiveDate) -> Result<Vec<Compiled>, Error> {
-    let (session, _) = open_session(config, &Windows::new(as_of)).await?;
+    let (session, _) = open_session(config, &Windows::new(as_of), Utc::now()).await?;
     let mut compiled = Vec::new();
     for model in &session.project.models {
         match model.kind {
-            ModelKind::Sql => runner::compile(&session.ctx, &model.name, &model.file, &model.sql, &session.params).await?,
+            ModelKind::Sql => {
+                runner::compile(&session.ctx, &model.name, &model.file, &model.sql, &session.params).await?
+            }
             // A fit cannot be planned without running it: its empty result stands in, with its schema.
-            ModelKind::Rust(rust) => runner::register_view(&session.ctx, &model.name, rust.empty(&session.ctx)?).await?,
+            ModelKind::Rust(rust) => {
+                runner::register_view(&session.ctx, &model.name, rust.empty(&session.ctx)?).await?
+            }
         }
         compiled.push(Compiled { name: model.name.clone(), file: model.file.clone(), status: "ok" });
     }
@@ -227,7 +238,7 @@ pub async fn compile(config: &Config, as_of: NaiveDate) -> Result<Vec<Compiled>,
 
 /// Runs the data tests on the latest published run of `as_of` (`vipseg test`).
 pub async fn test_published(config: &Config, as_of: NaiveDate) -> Result<Vec<TestResult>, Error> {
-    let (session, _) = open_session(config, &Windows::new(as_of)).await?;
+    let (session, _) = open_session(config, &Windows::new(as_of), Utc::now()).await?;
     let output = storage::open(&session.ctx, &config.output.url, "output.url", &config.engine)?;
     let commit = publish::latest_commit(&output, as_of)
         .await?

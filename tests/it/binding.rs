@@ -37,7 +37,7 @@ async fn a_quote_in_a_parameter_does_not_change_the_query() {
 #[tokio::test]
 async fn an_unbound_parameter_is_an_sql_error_naming_the_file() {
     let ctx = SessionContext::new();
-    let params = bound_values(&Windows::new(date("2026-01-01")), &Params::default());
+    let params = bound_values(&Windows::new(date("2026-01-01")), &Params::default(), chrono::Utc::now());
     let error = vipseg::runner::plan(&ctx, "sql/x.sql", "SELECT $no_such_param AS v", &params).await.unwrap_err();
     assert!(error.to_string().contains("sql/x.sql"), "{error}");
     assert!(error.to_string().contains("no_such_param"), "{error}");
@@ -70,7 +70,7 @@ async fn a_bound_date_filter_prunes_parquet_row_groups() {
     let config = project.config();
     let ctx = vipseg::engine::session(&config.engine).unwrap();
     vipseg::sources::register_all(&ctx, &config).await.unwrap();
-    let params = bound_values(&Windows::new(date("2025-04-01")), &Params::default());
+    let params = bound_values(&Windows::new(date("2025-04-01")), &Params::default(), chrono::Utc::now());
     let frame = vipseg::runner::plan(&ctx, "q.sql", "SELECT order_id FROM raw.orders WHERE order_ts < $as_of", &params)
         .await
         .unwrap();

@@ -20,7 +20,9 @@ fn cdnow_project() -> TestProject {
         let customer = f[1].trim_start_matches('0').to_string();
         let day = format!("{}-{}-{}T00:00:00Z", &f[2][..4], &f[2][4..6], &f[2][6..]);
         let dollars: f64 = f[4].parse().unwrap();
-        orders.push(json!({"order_id": format!("o{i}"), "customer_id": customer, "order_ts": day, "status": "completed"}));
+        orders.push(
+            json!({"order_id": format!("o{i}"), "customer_id": customer, "order_ts": day, "status": "completed"}),
+        );
         lines.push(json!({"order_id": format!("o{i}"), "sku": "cd", "category": "music", "quantity": 1,
                           "unit_price": dollars, "list_price": dollars, "unit_cost": 0.0}));
         customers.insert(customer);
@@ -36,7 +38,10 @@ fn cdnow_project() -> TestProject {
 
 fn assert_close(name: &str, got: f64, expected: f64, significant: i32) {
     let tolerance = expected.abs() * 10f64.powi(-significant) * 0.5;
-    assert!((got - expected).abs() <= tolerance, "{name}: got {got}, expected {expected} to {significant} significant digits");
+    assert!(
+        (got - expected).abs() <= tolerance,
+        "{name}: got {got}, expected {expected} to {significant} significant digits"
+    );
 }
 
 fn assert_cents(name: &str, got: &Value, expected: f64) {
@@ -75,6 +80,16 @@ async fn cdnow_raw_transactions_through_vipseg_sql_match_lifetimes() {
         assert_cents(&format!("12-month CLV of customer {id}"), &row["predicted_clv_12m"], clv[id - 1]);
     }
     assert_eq!(customers.len(), 2357);
+    // The fit's diagnostics are in the run results (and in clv_model): log-likelihood,
+    // convergence, iterations and standard errors.
+    let fit = &results.fits["clv_model"]["bgnbd"];
+    assert_eq!(fit["converged"], true, "{fit}");
+    assert!(fit["iterations"].as_u64().unwrap() > 0);
+    assert!(fit["log_likelihood"].as_f64().unwrap() < 0.0);
+    // lifetimes reports SE(r) = 0.012557 on the summary data; the raw data gives the same to 3 digits.
+    assert_close("SE(r)", fit["std_errors"]["r"].as_f64().unwrap(), 0.012557, 3);
+    let se = |name: &str| params.iter().find(|r| r["parameter"] == name).unwrap()["std_error"].as_f64().unwrap();
+    assert_close("SE(alpha) in clv_model", se("alpha"), 0.378221, 3);
     assert!(customers.iter().all(|r| r["p_alive"].as_f64().is_some_and(|p| (0.0..=1.0).contains(&p))));
 }
 
@@ -110,9 +125,15 @@ async fn cdnow_holdout_counts_the_actual_repeat_purchases_lifetimes_counts() {
         let row = rows.iter().find(|r| r["frequency_bucket"] == bucket).unwrap_or_else(|| panic!("bucket {bucket}"));
         assert_eq!(row["customers"], customers, "bucket {bucket}");
         assert_eq!(row["actual_repeat_orders"], actual, "bucket {bucket}");
-        assert_close(&format!("predicted, bucket {bucket}"), row["predicted_repeat_orders"].as_f64().unwrap(), predicted, 4);
+        assert_close(
+            &format!("predicted, bucket {bucket}"),
+            row["predicted_repeat_orders"].as_f64().unwrap(),
+            predicted,
+            4,
+        );
     }
-    let buckets: i64 = rows.iter().filter(|r| r["frequency_bucket"] != "total").map(|r| r["customers"].as_i64().unwrap()).sum();
+    let buckets: i64 =
+        rows.iter().filter(|r| r["frequency_bucket"] != "total").map(|r| r["customers"].as_i64().unwrap()).sum();
     assert_eq!(buckets, 2357);
 }
 
@@ -135,9 +156,8 @@ async fn the_fit_recovers_the_parameters_the_generator_drew_from() {
     let results = project.run("2026-11-21").await;
     assert_eq!(results.status, RunStatus::Success, "{:#}", results.to_json());
     let params = project.published("clv_model", "2026-11-21").await;
-    let field = |name: &str, column: &str| {
-        params.iter().find(|r| r["parameter"] == name).unwrap()[column].as_f64().unwrap()
-    };
+    let field =
+        |name: &str, column: &str| params.iter().find(|r| r["parameter"] == name).unwrap()[column].as_f64().unwrap();
     let checks = [
         ("r", truth.r, 0.05),
         ("alpha", truth.alpha, 0.05),
@@ -151,9 +171,54 @@ async fn the_fit_recovers_the_parameters_the_generator_drew_from() {
         let (estimate, std_error) = (field(name, "estimate"), field(name, "std_error"));
         let relative = (estimate / expected - 1.0).abs();
         assert!(relative < relative_bound, "{name}: fitted {estimate} vs true {expected} ({:.1} %)", relative * 100.0);
-        assert!((estimate - expected).abs() < 3.0 * std_error, "{name}: {estimate} is over 3 SE ({std_error}) from {expected}");
+        assert!(
+            (estimate - expected).abs() < 3.0 * std_error,
+            "{name}: {estimate} is over 3 SE ({std_error}) from {expected}"
+        );
     }
     let mean = field("p", "estimate") * field("gamma", "estimate") / (field("q", "estimate") - 1.0);
     let true_mean = truth.p * truth.gamma / (truth.q - 1.0);
     assert!((mean / true_mean - 1.0).abs() < 0.02, "mean order value {mean} vs {true_mean}");
+}
+
+/// `vip_rank_by = "predicted_clv_12m"`: VIP tiers follow the model's 12-month CLV.
+#[tokio::test]
+async fn vip_tiers_can_rank_by_predicted_clv() {
+    let mut project = TestProject::new();
+    let options = vipseg::generate::GenerateOptions {
+        customers: 3_000,
+        seed: 11,
+        out: project.path().join("data"),
+        end: crate::support::date("2026-11-21"),
+        ..Default::default()
+    };
+    vipseg::generate::generate(&options).unwrap();
+    project.params.push("vip_rank_by = \"predicted_clv_12m\"".into());
+    let results = project.run("2026-11-21").await;
+    assert_eq!(results.status, RunStatus::Success, "{:#}", results.to_json());
+    let values = project.published("customer_value", "2026-11-21").await;
+    let clv_of =
+        |id: &Value| values.iter().find(|r| &r["customer_id"] == id).unwrap()["predicted_clv_12m"].as_f64().unwrap();
+    let segments = project.published("customer_segments", "2026-11-21").await;
+    let vips: Vec<&Value> = segments.iter().filter(|r| r["segment"] == "vip").collect();
+    assert!(!vips.is_empty(), "some VIPs");
+    for vip in &vips {
+        let value = vip["value"].as_f64().unwrap();
+        assert!((value - clv_of(&vip["customer_id"])).abs() < 1e-6, "VIP value is the customer's predicted CLV: {vip}");
+    }
+    // Tiers follow the CLV order: every eligible customer whose CLV is above the lowest VIP's is
+    // a VIP (eligibility: at least 2 orders in 12 months, return rate at most 0.5).
+    let entry = vips.iter().map(|v| v["value"].as_f64().unwrap()).fold(f64::INFINITY, f64::min);
+    let vip_ids: std::collections::BTreeSet<String> = vips.iter().map(|v| v["customer_id"].to_string()).collect();
+    let eligible =
+        |r: &&Value| r["orders_12m"].as_i64().unwrap() >= 2 && r["return_rate_12m"].as_f64().unwrap_or(0.0) <= 0.5;
+    for customer in
+        values.iter().filter(eligible).filter(|r| r["predicted_clv_12m"].as_f64().is_some_and(|v| v > entry))
+    {
+        assert!(
+            vip_ids.contains(&customer["customer_id"].to_string()),
+            "{} has CLV above the VIP entry {entry} but is not VIP",
+            customer["customer_id"]
+        );
+    }
 }
