@@ -32,3 +32,7 @@ fmt:
 
 clippy:
 	$(CARGO) clippy --all-targets -- -D warnings
+
+## make bench: vipseg (release) and DuckDB side by side on the same generated Parquet (CUSTOMERS=1000000).
+bench:
+	./bench/run
