@@ -37,6 +37,18 @@ fn vipseg_binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_vipseg"))
 }
 
+/// `vipseg run` for 2026-03-01 with the project's sources and the models of `models`.
+fn run_models_dir(project: &TestProject, models: &std::path::Path) -> std::process::Output {
+    let config = project.write_config();
+    vipseg_binary()
+        .args(["run", "--as-of", "2026-03-01", "--config"])
+        .arg(&config)
+        .arg("--models-dir")
+        .arg(models)
+        .output()
+        .unwrap()
+}
+
 fn files_in(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map(|entries| entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
@@ -92,14 +104,7 @@ fn broken_sql_exits_2_naming_file_and_line() {
     std::fs::create_dir_all(&models).unwrap();
     std::fs::write(models.join("good.sql"), "SELECT customer_id FROM raw.orders\n").unwrap();
     std::fs::write(models.join("bad.sql"), "SELECT customer_id,\n       no_such_column\nFROM good\n").unwrap();
-    let config = project.write_config();
-    let output = vipseg_binary()
-        .args(["run", "--config"])
-        .arg(&config)
-        .args(["--as-of", "2026-03-01", "--models-dir"])
-        .arg(&models)
-        .output()
-        .unwrap();
+    let output = run_models_dir(&project, &models);
     assert_eq!(output.status.code(), Some(2));
     let result: Value = serde_json::from_slice(&output.stdout).unwrap();
     let message = result["error"]["message"].as_str().unwrap();
@@ -119,14 +124,7 @@ fn a_failing_data_test_exits_1_and_publishes_nothing() {
         "[per_order]\nmaterialized = \"table\"\ntests.customer_id = [\"unique\"]\n",
     )
     .unwrap();
-    let config = project.write_config();
-    let output = vipseg_binary()
-        .args(["run", "--config"])
-        .arg(&config)
-        .args(["--as-of", "2026-03-01", "--models-dir"])
-        .arg(&models)
-        .output()
-        .unwrap();
+    let output = run_models_dir(&project, &models);
     assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
     let result: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(result["status"], "data_tests_failed");
@@ -186,14 +184,18 @@ fn compile_plans_every_model_without_running_and_names_a_bad_column() {
     let output = vipseg_binary().args(["compile", "--config"]).arg(&config).output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
     let result: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let compiled: Vec<&str> = result["models"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    let compiled: Vec<&str> =
+        result["models"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
     assert!(compiled.contains(&"customer_value") && compiled.contains(&"clv_model"), "{compiled:?}");
     assert!(!project.out_dir().exists(), "compile writes nothing");
 
     let models = project.path().join("models");
     std::fs::create_dir_all(&models).unwrap();
-    std::fs::write(models.join("m.sql"), "SELECT order_id,\n  CAST(order_ts AS DATE) + quantity AS nonsense\nFROM raw.orders\n")
-        .unwrap();
+    std::fs::write(
+        models.join("m.sql"),
+        "SELECT order_id,\n  CAST(order_ts AS DATE) + quantity AS nonsense\nFROM raw.orders\n",
+    )
+    .unwrap();
     let output =
         vipseg_binary().args(["compile", "--config"]).arg(&config).arg("--models-dir").arg(&models).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
