@@ -64,12 +64,17 @@ impl Columns {
 async fn read_patterns(ctx: &SessionContext, table: &str) -> Result<Vec<Pattern>, Error> {
     let cols = Columns::read(ctx, table, &["frequency", "recency_days", "age_days", "customers"]).await?;
     let (x, recency, age, customers) = (cols.int(0)?, cols.int(1)?, cols.int(2)?, cols.int(3)?);
-    Ok((0..x.len())
-        .map(|i| Pattern {
-            x: x[i].max(0) as u64,
-            t_x: recency[i] as f64 / DAYS_PER_WEEK,
-            age: age[i] as f64 / DAYS_PER_WEEK,
-            weight: customers[i].max(0) as u64,
+    // The engine returns groups in no fixed order; summing the likelihood in a fixed order makes
+    // the fitted parameters, and so every CLV output, bit-for-bit repeatable.
+    let mut rows: Vec<(i64, i64, i64, i64)> = (0..x.len()).map(|i| (x[i], recency[i], age[i], customers[i])).collect();
+    rows.sort_unstable();
+    Ok(rows
+        .into_iter()
+        .map(|(x, recency, age, customers)| Pattern {
+            x: x.max(0) as u64,
+            t_x: recency as f64 / DAYS_PER_WEEK,
+            age: age as f64 / DAYS_PER_WEEK,
+            weight: customers.max(0) as u64,
         })
         .collect())
 }
@@ -85,10 +90,11 @@ pub async fn fit_models(ctx: &SessionContext) -> Result<Computed, Error> {
     let patterns = read_patterns(ctx, "clv_patterns").await?;
     let spend_cols = Columns::read(ctx, "clv_spend_patterns", &["frequency", "mean_repeat_value", "customers"]).await?;
     let (x, value, customers) = (spend_cols.int(0)?, spend_cols.float(1)?, spend_cols.int(2)?);
-    let spend: Vec<SpendPattern> = (0..x.len())
+    let mut spend: Vec<SpendPattern> = (0..x.len())
         .filter(|&i| value[i] > 0.0)
         .map(|i| SpendPattern { x: x[i].max(0) as u64, mean_value: value[i], weight: customers[i].max(0) as u64 })
         .collect();
+    spend.sort_unstable_by(|a, b| (a.x, a.mean_value, a.weight).partial_cmp(&(b.x, b.mean_value, b.weight)).expect("finite"));
     let fits = BgNbdData::new(patterns).and_then(|d| bgnbd::fit(&d)).and_then(|purchases| {
         let spend = GammaGammaData::new(spend).and_then(|d| gamma_gamma::fit(&d))?;
         Ok((purchases, spend))
@@ -100,7 +106,10 @@ pub async fn fit_models(ctx: &SessionContext) -> Result<Computed, Error> {
         }
         Err(e @ ClvError::TooLittleData { .. }) => {
             tracing::warn!("CLV model not fitted: {e}; CLV columns will be null");
-            Ok(Computed { batch: parameter_rows(Vec::new())?, report: json!({ "status": "not_fitted", "reason": e.to_string() }) })
+            Ok(Computed {
+                batch: parameter_rows(Vec::new())?,
+                report: json!({ "status": "not_fitted", "reason": e.to_string() }),
+            })
         }
         Err(e) => Err(clv_error("clv_model", e)),
     }
@@ -117,7 +126,10 @@ struct ParameterRow {
     customers: i64,
 }
 
-fn parameter_table(purchases: &FitReport<BgNbdParams>, spend: &FitReport<GammaGammaParams>) -> Result<RecordBatch, Error> {
+fn parameter_table(
+    purchases: &FitReport<BgNbdParams>,
+    spend: &FitReport<GammaGammaParams>,
+) -> Result<RecordBatch, Error> {
     let row = |model, parameter, estimate, std_error, fit: (f64, u64, bool, u64)| ParameterRow {
         model,
         parameter,
@@ -144,7 +156,8 @@ fn parameter_table(purchases: &FitReport<BgNbdParams>, spend: &FitReport<GammaGa
 }
 
 fn parameter_rows(rows: Vec<ParameterRow>) -> Result<RecordBatch, Error> {
-    let strings = |f: fn(&ParameterRow) -> &str| Arc::new(StringArray::from_iter_values(rows.iter().map(f))) as ArrayRef;
+    let strings =
+        |f: fn(&ParameterRow) -> &str| Arc::new(StringArray::from_iter_values(rows.iter().map(f))) as ArrayRef;
     let floats = |f: fn(&ParameterRow) -> f64| Arc::new(Float64Array::from_iter_values(rows.iter().map(f))) as ArrayRef;
     let ints = |f: fn(&ParameterRow) -> i64| Arc::new(Int64Array::from_iter_values(rows.iter().map(f))) as ArrayRef;
     RecordBatch::try_from_iter(vec![
@@ -185,7 +198,8 @@ async fn read_fitted(ctx: &SessionContext) -> Result<Option<(BgNbdParams, GammaG
 pub async fn score_patterns(ctx: &SessionContext, params: &Params) -> Result<Computed, Error> {
     let patterns = read_patterns(ctx, "clv_patterns").await?;
     let fitted = read_fitted(ctx).await?;
-    let horizon = ClvHorizon { months: 12, monthly_discount_rate: params.clv_discount_rate, periods_per_month: WEEKS_PER_MONTH };
+    let horizon =
+        ClvHorizon { months: 12, monthly_discount_rate: params.clv_discount_rate, periods_per_month: WEEKS_PER_MONTH };
     let mut rows: Vec<ScoreRow> = Vec::with_capacity(patterns.len());
     if let Some((purchases, _)) = fitted {
         for p in &patterns {
@@ -236,9 +250,12 @@ pub fn empty_holdout() -> Result<RecordBatch, Error> {
 /// purchases in the holdout period against the actual ones, by calibration frequency (0..6, 7+)
 /// and in total (bucket -1): the model check marketers chart.
 pub async fn holdout(ctx: &SessionContext, windows: &Windows, params: &Params) -> Result<Computed, Error> {
-    let cols =
-        Columns::read(ctx, "clv_holdout_patterns", &["frequency", "recency_days", "age_days", "customers", "actual_orders"])
-            .await?;
+    let cols = Columns::read(
+        ctx,
+        "clv_holdout_patterns",
+        &["frequency", "recency_days", "age_days", "customers", "actual_orders"],
+    )
+    .await?;
     let (x, recency, age, customers, actual) = (cols.int(0)?, cols.int(1)?, cols.int(2)?, cols.int(3)?, cols.int(4)?);
     let patterns: Vec<Pattern> = (0..x.len())
         .map(|i| Pattern {
@@ -252,7 +269,10 @@ pub async fn holdout(ctx: &SessionContext, windows: &Windows, params: &Params) -
     let fit = match BgNbdData::new(patterns.clone()).and_then(|d| bgnbd::fit(&d)) {
         Ok(fit) => fit,
         Err(e @ ClvError::TooLittleData { .. }) => {
-            return Ok(Computed { batch: holdout_rows(&[])?, report: json!({ "status": "not_fitted", "reason": e.to_string() }) });
+            return Ok(Computed {
+                batch: holdout_rows(&[])?,
+                report: json!({ "status": "not_fitted", "reason": e.to_string() }),
+            });
         }
         Err(e) => return Err(clv_error("clv_holdout", e)),
     };

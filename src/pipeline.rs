@@ -79,6 +79,7 @@ async fn execute(
     let config = &request.config;
     let (session, inputs) = open_session(config, &results.windows, results.started_at).await?;
     results.inputs = inputs;
+    sources::require_rows(&results.inputs)?;
     let selected = session.project.select(&request.select)?;
     results.selected = selected.iter().cloned().collect();
     let needed = with_ancestors(&session.project, &selected);
@@ -89,7 +90,12 @@ async fn execute(
     let progress = progress_bar(needed.len());
     for model in session.project.models.iter().filter(|m| needed.contains(&m.name)) {
         progress.set_message(model.name.clone());
-        let result = run_model(&session, model, publisher, results).await?;
+        let result = match run_model(&session, model, publisher, results).await {
+            Ok(result) => result,
+            // A value the engine cannot read (invalid UTF-8, ...) fails the first model that
+            // scans it, with a message that names neither file nor column: find them.
+            Err(error) => return Err(read_error_of(&session, model, &results.inputs).await.unwrap_or(error)),
+        };
         tracing::info!(model = %model.name, rows = ?result.rows, seconds = result.seconds, "model done");
         if let Some(rows) = result.rows {
             written.insert(model.name.clone());
@@ -124,6 +130,21 @@ async fn execute(
         tables: tables.into_iter().map(|(t, _)| t).collect(),
     });
     Ok(())
+}
+
+/// The input file and column behind a failed model, when a source it reads (itself or through
+/// the views it inlines) holds a value that cannot be read.
+async fn read_error_of(session: &Session, model: &Model, inputs: &[sources::SourceFiles]) -> Option<Error> {
+    let mut read = model.sources.clone();
+    for ancestor in session.project.ancestors(&model.name) {
+        if let Some(upstream) = session.project.get(&ancestor) {
+            read.extend(upstream.sources.iter().cloned());
+        }
+    }
+    if read.is_empty() {
+        return None;
+    }
+    sources::locate_read_error(&session.ctx, inputs, &read).await.map(Error::from)
 }
 
 /// A bar on stderr when it is a terminal; invisible (and free) otherwise, e.g. under an orchestrator.

@@ -49,7 +49,13 @@ pub async fn plan(ctx: &SessionContext, file: &str, sql: &str, params: &ParamVal
 /// checks (column names, types, functions) against the sources' real schemas. The model is then
 /// registered as an empty table of its schema, so models that read it plan against its columns
 /// without re-planning it inline.
-pub async fn compile(ctx: &SessionContext, name: &str, file: &str, sql: &str, params: &ParamValues) -> Result<(), Error> {
+pub async fn compile(
+    ctx: &SessionContext,
+    name: &str,
+    file: &str,
+    sql: &str,
+    params: &ParamValues,
+) -> Result<(), Error> {
     let frame = plan(ctx, file, sql, params).await?;
     let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
     frame.create_physical_plan().await.map_err(|e| sql_error(file, sql, &e))?;

@@ -53,7 +53,12 @@ impl RustModel {
     }
 
     /// Computes the table; the JSON goes into the run results under `fits.<name>`.
-    pub async fn run(self, ctx: &SessionContext, windows: &Windows, params: &Params) -> Result<(DataFrame, serde_json::Value), Error> {
+    pub async fn run(
+        self,
+        ctx: &SessionContext,
+        windows: &Windows,
+        params: &Params,
+    ) -> Result<(DataFrame, serde_json::Value), Error> {
         let computed = match self {
             RustModel::ClvModel => crate::clv::fit_models(ctx).await?,
             RustModel::ClvScores => crate::clv::score_patterns(ctx, params).await?,

@@ -1,6 +1,7 @@
 -- Per source: rows that are input of this run, accepted and rejected (input = accepted +
 -- rejected; identical duplicates count as accepted though they collapse into one row). Later
--- facts (timestamps >= as_of) are not input. Feeds the data-quality gate (max_rejected_rate).
+-- facts (as_of <= timestamp <= run_started_at) are not input; timestamps after the run's start
+-- are input, rejected as future_timestamp. Feeds the data-quality gate (max_rejected_rate).
 WITH checked AS (
     SELECT 'orders' AS source, reject_reason FROM orders_checked
     UNION ALL SELECT 'order_lines', reject_reason FROM order_lines_checked

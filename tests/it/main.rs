@@ -2,6 +2,7 @@
 
 mod support;
 
+mod bad_input;
 mod binding;
 mod business_fixtures;
 mod clv_pipeline;

@@ -1,9 +1,13 @@
 -- Every customer record, with the reason it cannot be used (NULL = accepted). Customer records
--- carry no event time, so all of them are input of every run.
+-- carry no event time, so all of them are input of every run. A consent given after the run's own
+-- start cannot have happened yet: the record is broken, and consent is never assumed from one.
 WITH row_checks AS (
     SELECT
         *,
-        CASE WHEN NULLIF(TRIM(customer_id), '') IS NULL THEN 'null_key' END AS row_problem
+        CASE
+            WHEN NULLIF(TRIM(customer_id), '') IS NULL THEN 'null_key'
+            WHEN consent_ts > $run_started_at THEN 'future_timestamp'
+        END AS row_problem
     FROM raw.customers
 ),
 

@@ -1,6 +1,7 @@
 -- Every order line that is input of this run, with the reason it cannot be used (NULL = accepted).
 -- A line belongs to the run of its order: lines of orders that exist only as later facts
--- (order_ts >= as_of) are not input of this run.
+-- (as_of <= order_ts <= run_started_at) are not input of this run; lines of an order rejected for
+-- its future timestamp are input, rejected as order_rejected.
 WITH orders AS (
     -- Each order_id of this run: accepted when any of its rows is (identical duplicates).
     SELECT
@@ -14,7 +15,7 @@ WITH orders AS (
 later_orders AS (
     SELECT DISTINCT order_id
     FROM raw.orders
-    WHERE order_ts >= $as_of AND order_id IS NOT NULL
+    WHERE order_ts >= $as_of AND order_ts <= $run_started_at AND order_id IS NOT NULL
 ),
 
 input AS (
@@ -41,8 +42,16 @@ row_checks AS (
             WHEN NULLIF(TRIM(order_id), '') IS NULL OR NULLIF(TRIM(sku), '') IS NULL THEN 'null_key'
             WHEN category IS NULL OR quantity IS NULL
                 OR unit_price IS NULL OR list_price IS NULL OR unit_cost IS NULL THEN 'null_value'
+            -- NaN and infinities (arithmetic with them would spread into every total)
+            WHEN isnan(unit_price) OR isnan(list_price) OR isnan(unit_cost)
+                OR abs(unit_price) = CAST('Infinity' AS DOUBLE) OR abs(list_price) = CAST('Infinity' AS DOUBLE)
+                OR abs(unit_cost) = CAST('Infinity' AS DOUBLE) THEN 'non_finite_number'
             WHEN quantity <= 0 THEN 'non_positive_quantity'
             WHEN unit_price < 0 OR list_price < 0 OR unit_cost < 0 THEN 'negative_price'
+            -- Bounds no real line reaches: they keep integer sums of quantities from wrapping
+            -- around and money sums from overflowing to infinity (docs/business-tables.md).
+            WHEN quantity > 1000000000
+                OR unit_price > 1e12 OR list_price > 1e12 OR unit_cost > 1e12 THEN 'out_of_range'
             WHEN NOT order_known THEN 'line_without_order'
             WHEN NOT order_accepted THEN 'order_rejected'
         END AS row_problem

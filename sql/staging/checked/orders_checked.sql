@@ -1,15 +1,17 @@
 -- Every order row that is input of this run, with the reason it cannot be used (NULL = accepted).
--- Rows with order_ts >= as_of are later facts, not input of this run (a backfill for D must see
--- what the run on D saw): they are neither accepted nor rejected.
+-- Rows with as_of <= order_ts <= run_started_at are later facts, not input of this run (a backfill
+-- for D must see what the run on D saw): they are neither accepted nor rejected. A timestamp after
+-- the run's own start cannot have happened yet: such a row is input, rejected as future_timestamp.
 WITH input AS (
     SELECT
         order_id,
         customer_id,
         order_ts,
-        LOWER(TRIM(status)) AS status,
+        -- compared trimmed of whitespace (spaces, tabs, line breaks) and lower-cased
+        LOWER(BTRIM(status, E' \t\r\n')) AS status,
         channel
     FROM raw.orders
-    WHERE order_ts < $as_of OR order_ts IS NULL
+    WHERE order_ts < $as_of OR order_ts > $run_started_at OR order_ts IS NULL
 ),
 
 row_checks AS (
@@ -19,6 +21,7 @@ row_checks AS (
             -- a blank id is no id
             WHEN NULLIF(TRIM(order_id), '') IS NULL OR NULLIF(TRIM(customer_id), '') IS NULL THEN 'null_key'
             WHEN order_ts IS NULL OR status IS NULL THEN 'null_value'
+            WHEN order_ts > $run_started_at THEN 'future_timestamp'
             WHEN status NOT IN ('completed', 'cancelled', 'pending', 'refunded') THEN 'unknown_status'
         END AS row_problem
     FROM input

@@ -1,5 +1,6 @@
 -- Every referral that is input of this run, with the reason it cannot be used (NULL = accepted).
--- Referrals with referral_ts >= as_of are later facts, not input of this run.
+-- Referrals with as_of <= referral_ts <= run_started_at are later facts, not input of this run; a
+-- referral_ts after the run's own start cannot have happened yet: future_timestamp.
 WITH row_checks AS (
     SELECT
         referrer_id,
@@ -8,10 +9,11 @@ WITH row_checks AS (
         CASE
             WHEN NULLIF(TRIM(referrer_id), '') IS NULL OR NULLIF(TRIM(referred_id), '') IS NULL THEN 'null_key'
             WHEN referral_ts IS NULL THEN 'null_value'
+            WHEN referral_ts > $run_started_at THEN 'future_timestamp'
             WHEN referrer_id = referred_id THEN 'self_referral'
         END AS row_problem
     FROM raw.referrals
-    WHERE referral_ts < $as_of OR referral_ts IS NULL
+    WHERE referral_ts < $as_of OR referral_ts > $run_started_at OR referral_ts IS NULL
 ),
 
 -- A customer is referred once: two different referrers (or dates) for one referred_id conflict.

@@ -1,5 +1,6 @@
 -- Every return that is input of this run, with the reason it cannot be used (NULL = accepted).
--- Returns with return_ts >= as_of are later facts, not input of this run (point in time).
+-- Returns with as_of <= return_ts <= run_started_at are later facts, not input of this run (point
+-- in time); a return_ts after the run's own start cannot have happened yet: future_timestamp.
 WITH lines AS (
     -- The line a return refers to, as this run sees it.
     SELECT
@@ -33,7 +34,7 @@ input AS (
     FROM raw.returns AS r
     LEFT JOIN lines AS l ON l.order_id = r.order_id AND l.sku = r.sku
     LEFT JOIN orders AS o ON o.order_id = r.order_id
-    WHERE r.return_ts < $as_of OR r.return_ts IS NULL
+    WHERE r.return_ts < $as_of OR r.return_ts > $run_started_at OR r.return_ts IS NULL
 ),
 
 row_checks AS (
@@ -42,8 +43,11 @@ row_checks AS (
         CASE
             WHEN NULLIF(TRIM(order_id), '') IS NULL OR NULLIF(TRIM(sku), '') IS NULL THEN 'null_key'
             WHEN return_ts IS NULL OR quantity IS NULL OR refund_amount IS NULL THEN 'null_value'
+            WHEN return_ts > $run_started_at THEN 'future_timestamp'
+            WHEN isnan(refund_amount) OR abs(refund_amount) = CAST('Infinity' AS DOUBLE) THEN 'non_finite_number'
             WHEN quantity <= 0 THEN 'non_positive_quantity'
             WHEN refund_amount < 0 THEN 'negative_refund'
+            WHEN quantity > 1000000000 OR refund_amount > 1e12 THEN 'out_of_range'
             WHEN NOT line_known THEN 'return_without_line'
             WHEN NOT line_accepted THEN 'line_rejected'
             WHEN return_ts < order_ts THEN 'return_before_order'

@@ -1,5 +1,6 @@
 -- Every review that is input of this run, with the reason it cannot be used (NULL = accepted).
--- Reviews with review_ts >= as_of are later facts, not input of this run.
+-- Reviews with as_of <= review_ts <= run_started_at are later facts, not input of this run; a
+-- review_ts after the run's own start cannot have happened yet: future_timestamp.
 WITH row_checks AS (
     SELECT
         customer_id,
@@ -8,9 +9,12 @@ WITH row_checks AS (
         CASE
             WHEN NULLIF(TRIM(customer_id), '') IS NULL THEN 'null_key'
             WHEN review_ts IS NULL THEN 'null_value'
+            WHEN review_ts > $run_started_at THEN 'future_timestamp'
+            -- ratings are 1 to 5 stars; a review without a rating is still a review
+            WHEN rating < 1 OR rating > 5 THEN 'out_of_range'
         END AS row_problem
     FROM raw.reviews
-    WHERE review_ts < $as_of OR review_ts IS NULL
+    WHERE review_ts < $as_of OR review_ts > $run_started_at OR review_ts IS NULL
 ),
 
 -- The same review (customer_id, review_ts) with different ratings.

@@ -1,5 +1,6 @@
 -- Every support ticket that is input of this run, with the reason it cannot be used (NULL =
--- accepted). Tickets with ticket_ts >= as_of are later facts, not input of this run.
+-- accepted). Tickets with as_of <= ticket_ts <= run_started_at are later facts, not input of this
+-- run; a ticket_ts after the run's own start cannot have happened yet: future_timestamp.
 WITH row_checks AS (
     SELECT
         customer_id,
@@ -8,10 +9,13 @@ WITH row_checks AS (
         CASE
             WHEN NULLIF(TRIM(customer_id), '') IS NULL THEN 'null_key'
             WHEN ticket_ts IS NULL THEN 'null_value'
+            WHEN ticket_ts > $run_started_at THEN 'future_timestamp'
+            WHEN isnan(cost) OR abs(cost) = CAST('Infinity' AS DOUBLE) THEN 'non_finite_number'
             WHEN cost < 0 THEN 'negative_cost'
+            WHEN cost > 1e12 THEN 'out_of_range'
         END AS row_problem
     FROM raw.support_tickets
-    WHERE ticket_ts < $as_of OR ticket_ts IS NULL
+    WHERE ticket_ts < $as_of OR ticket_ts > $run_started_at OR ticket_ts IS NULL
 ),
 
 -- The same ticket (customer_id, ticket_ts) with different costs.
