@@ -257,12 +257,16 @@ pub async fn holdout(ctx: &SessionContext, windows: &Windows, params: &Params) -
     )
     .await?;
     let (x, recency, age, customers, actual) = (cols.int(0)?, cols.int(1)?, cols.int(2)?, cols.int(3)?, cols.int(4)?);
-    let patterns: Vec<Pattern> = (0..x.len())
-        .map(|i| Pattern {
-            x: x[i].max(0) as u64,
-            t_x: recency[i] as f64 / DAYS_PER_WEEK,
-            age: age[i] as f64 / DAYS_PER_WEEK,
-            weight: customers[i].max(0) as u64,
+    // A fixed order for the fit and the sums below, as in `read_patterns`.
+    let mut rows: Vec<[i64; 5]> = (0..x.len()).map(|i| [x[i], recency[i], age[i], customers[i], actual[i]]).collect();
+    rows.sort_unstable();
+    let patterns: Vec<Pattern> = rows
+        .iter()
+        .map(|&[x, recency, age, customers, _]| Pattern {
+            x: x.max(0) as u64,
+            t_x: recency as f64 / DAYS_PER_WEEK,
+            age: age as f64 / DAYS_PER_WEEK,
+            weight: customers.max(0) as u64,
         })
         .collect();
     let holdout_weeks = (windows.as_of - holdout_start(windows, params)).num_days() as f64 / DAYS_PER_WEEK;
@@ -283,8 +287,8 @@ pub async fn holdout(ctx: &SessionContext, windows: &Windows, params: &Params) -
             fit.params.expected_purchases(holdout_weeks, p.x, p.t_x, p.age).map_err(|e| clv_error("clv_holdout", e))?;
         let bucket = (p.x as i64).min(HOLDOUT_BUCKETS) as usize;
         for b in [bucket, HOLDOUT_BUCKETS as usize + 1] {
-            buckets[b].0 += customers[i];
-            buckets[b].1 += actual[i];
+            buckets[b].0 += rows[i][3];
+            buckets[b].1 += rows[i][4];
             buckets[b].2 += predicted * p.weight as f64;
         }
     }

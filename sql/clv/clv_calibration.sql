@@ -6,13 +6,13 @@ WITH order_values AS (
     SELECT
         o.customer_id,
         CAST(o.order_ts AS DATE) AS order_day,
-        COALESCE(SUM(l.quantity * l.unit_price), 0) AS value
+        COALESCE(CAST(SUM(CAST(l.quantity * l.unit_price AS DECIMAL(38, 9))) AS DOUBLE), 0) AS value
     FROM stg_orders AS o
     LEFT JOIN stg_order_lines AS l ON l.order_id = o.order_id
     GROUP BY o.customer_id, o.order_id, CAST(o.order_ts AS DATE)
 ),
 purchase_days AS (
-    SELECT customer_id, order_day, SUM(value) AS value
+    SELECT customer_id, order_day, CAST(SUM(CAST(value AS DECIMAL(38, 9))) AS DOUBLE) AS value
     FROM order_values
     GROUP BY customer_id, order_day
 ),
@@ -28,7 +28,7 @@ SELECT
     $observation_end - f.first_day AS age_days,
     CASE
         WHEN COUNT(*) > 1
-        THEN SUM(CASE WHEN p.order_day > f.first_day THEN p.value ELSE 0 END) / (COUNT(*) - 1)
+        THEN CAST(SUM(CAST(CASE WHEN p.order_day > f.first_day THEN p.value ELSE 0 END AS DECIMAL(38, 9))) AS DOUBLE) / (COUNT(*) - 1)
         ELSE 0
     END AS mean_repeat_value
 FROM purchase_days AS p

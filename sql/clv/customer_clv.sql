@@ -15,7 +15,7 @@ WITH gamma_gamma AS (
 ),
 -- Lifetime margin rate: margin over net revenue of every line before D, net of returns.
 lifetime_margin AS (
-    SELECT customer_id, SUM(margin) / NULLIF(SUM(net_revenue), 0) AS margin_rate
+    SELECT customer_id, CAST(SUM(CAST(margin AS DECIMAL(38, 9))) AS DOUBLE) / NULLIF(CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) AS DOUBLE), 0) AS margin_rate
     FROM int_line_values
     GROUP BY customer_id
 ),

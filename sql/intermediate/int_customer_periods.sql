@@ -28,11 +28,11 @@ lines AS (
     SELECT
         customer_id,
         period,
-        SUM(gross_revenue) AS gross_revenue,
-        SUM(full_price_revenue) AS full_price_revenue,
-        SUM(refunds) AS refunds,
-        SUM(net_revenue) AS net_revenue,
-        SUM(margin) AS margin,
+        CAST(SUM(CAST(gross_revenue AS DECIMAL(38, 9))) AS DOUBLE) AS gross_revenue,
+        CAST(SUM(CAST(full_price_revenue AS DECIMAL(38, 9))) AS DOUBLE) AS full_price_revenue,
+        CAST(SUM(CAST(refunds AS DECIMAL(38, 9))) AS DOUBLE) AS refunds,
+        CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) AS DOUBLE) AS net_revenue,
+        CAST(SUM(CAST(margin AS DECIMAL(38, 9))) AS DOUBLE) AS margin,
         SUM(returns_count) AS returns_count
     FROM int_line_values
     WHERE period IS NOT NULL
@@ -40,7 +40,7 @@ lines AS (
 ),
 
 tickets AS (
-    SELECT customer_id, period, COUNT(*) AS tickets, SUM(cost) AS ticket_costs
+    SELECT customer_id, period, COUNT(*) AS tickets, CAST(SUM(CAST(cost AS DECIMAL(38, 9))) AS DOUBLE) AS ticket_costs
     FROM (
         SELECT
             customer_id,
@@ -58,7 +58,7 @@ tickets AS (
 -- Margin per unit of net revenue over all sales of the period: margin_weighted_spend re-weights
 -- a customer's margin into currency at this rate (so it sums to the period's net revenue).
 global_rate AS (
-    SELECT period, SUM(margin) / NULLIF(SUM(net_revenue), 0) AS margin_rate
+    SELECT period, CAST(SUM(CAST(margin AS DECIMAL(38, 9))) AS DOUBLE) / NULLIF(CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) AS DOUBLE), 0) AS margin_rate
     FROM lines
     GROUP BY period
 ),

@@ -6,7 +6,7 @@ WITH returned AS (
         order_id,
         sku,
         SUM(quantity) AS returned_quantity,
-        SUM(refund_amount) AS refunds,
+        CAST(SUM(CAST(refund_amount AS DECIMAL(38, 9))) AS DOUBLE) AS refunds,
         COUNT(*) AS returns_count
     FROM stg_returns
     GROUP BY order_id, sku

@@ -20,11 +20,11 @@ per_category AS (
     SELECT
         category,
         COUNT(DISTINCT CASE WHEN is_vip THEN customer_id END) AS vip_buyers,
-        COALESCE(SUM(CASE WHEN is_vip THEN net_revenue END), 0) AS vip_net_revenue_12m,
-        COALESCE(SUM(CASE WHEN is_vip THEN margin END), 0) AS vip_margin_12m,
+        COALESCE(CAST(SUM(CAST(CASE WHEN is_vip THEN net_revenue END AS DECIMAL(38, 9))) AS DOUBLE), 0) AS vip_net_revenue_12m,
+        COALESCE(CAST(SUM(CAST(CASE WHEN is_vip THEN margin END AS DECIMAL(38, 9))) AS DOUBLE), 0) AS vip_margin_12m,
         COUNT(DISTINCT customer_id) AS buyers_12m,
-        SUM(net_revenue) AS net_revenue_12m,
-        SUM(margin) AS margin_12m
+        CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) AS DOUBLE) AS net_revenue_12m,
+        CAST(SUM(CAST(margin AS DECIMAL(38, 9))) AS DOUBLE) AS margin_12m
     FROM lines
     GROUP BY category
 ),

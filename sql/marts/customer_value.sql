@@ -23,7 +23,7 @@ prior_12m AS (
 ),
 
 lifetime AS (
-    SELECT customer_id, SUM(margin) AS lifetime_margin
+    SELECT customer_id, CAST(SUM(CAST(margin AS DECIMAL(38, 9))) AS DOUBLE) AS lifetime_margin
     FROM int_line_values
     GROUP BY customer_id
 ),
@@ -33,8 +33,8 @@ category_revenue AS (
     SELECT
         customer_id,
         category,
-        SUM(net_revenue) AS net_revenue,
-        ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY SUM(net_revenue) DESC, category) AS category_rank
+        CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) AS DOUBLE) AS net_revenue,
+        ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) AS DOUBLE) DESC, category) AS category_rank
     FROM int_line_values
     WHERE period = '12m'
     GROUP BY customer_id, category

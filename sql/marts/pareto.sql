@@ -23,12 +23,12 @@ deciles AS (
 ),
 
 totals AS (
-    SELECT COUNT(*) AS customers, SUM(margin_12m) AS margin_12m, SUM(net_revenue_12m) AS net_revenue_12m
+    SELECT COUNT(*) AS customers, CAST(SUM(CAST(margin_12m AS DECIMAL(38, 9))) AS DOUBLE) AS margin_12m, CAST(SUM(CAST(net_revenue_12m AS DECIMAL(38, 9))) AS DOUBLE) AS net_revenue_12m
     FROM active
 ),
 
 per_decile AS (
-    SELECT decile, COUNT(*) AS customers, SUM(margin_12m) AS margin_12m, SUM(net_revenue_12m) AS net_revenue_12m
+    SELECT decile, COUNT(*) AS customers, CAST(SUM(CAST(margin_12m AS DECIMAL(38, 9))) AS DOUBLE) AS margin_12m, CAST(SUM(CAST(net_revenue_12m AS DECIMAL(38, 9))) AS DOUBLE) AS net_revenue_12m
     FROM deciles
     GROUP BY decile
 )

@@ -3,8 +3,8 @@
 WITH totals AS (
     SELECT
         COUNT(*) AS customers,
-        SUM(net_revenue_12m) AS net_revenue_12m,
-        SUM(margin_12m) AS margin_12m
+        CAST(SUM(CAST(net_revenue_12m AS DECIMAL(38, 9))) AS DOUBLE) AS net_revenue_12m,
+        CAST(SUM(CAST(margin_12m AS DECIMAL(38, 9))) AS DOUBLE) AS margin_12m
     FROM customer_value
 ),
 
@@ -25,8 +25,8 @@ per_segment AS (
         segment,
         tier,
         COUNT(*) AS customers,
-        SUM(net_revenue_12m) AS net_revenue_12m,
-        SUM(margin_12m) AS margin_12m
+        CAST(SUM(CAST(net_revenue_12m AS DECIMAL(38, 9))) AS DOUBLE) AS net_revenue_12m,
+        CAST(SUM(CAST(margin_12m AS DECIMAL(38, 9))) AS DOUBLE) AS margin_12m
     FROM members
     GROUP BY segment, tier
 )
