@@ -222,3 +222,37 @@ async fn vip_tiers_can_rank_by_predicted_clv() {
         );
     }
 }
+
+/// Too few repeat customers to fit: the run still succeeds, the CLV columns are null (never NaN
+/// or infinity), clv_model is empty, and the run results say why — the documented fallback.
+#[tokio::test]
+async fn too_little_data_leaves_clv_null_and_says_why() {
+    let project = TestProject::new();
+    let orders: Vec<Value> = (0..6)
+        .map(|i| {
+            json!({"order_id": format!("o{i}"), "customer_id": format!("c{}", i % 3),
+                        "order_ts": format!("2026-0{}-10T10:00:00Z", 1 + i % 2 * 2 + i / 3), "status": "completed"})
+        })
+        .collect();
+    let lines: Vec<Value> = (0..6)
+        .map(|i| {
+            json!({"order_id": format!("o{i}"), "sku": "s", "category": "books", "quantity": 1,
+                        "unit_price": 20.0, "list_price": 20.0, "unit_cost": 8.0})
+        })
+        .collect();
+    project.source("orders", &orders).source("order_lines", &lines).source(
+        "customers",
+        &[json!({"customer_id": "c0", "email": "c0@example.com", "country": "US", "ad_consent": true})],
+    );
+    let results = project.run("2026-06-01").await;
+    assert_eq!(results.status, RunStatus::Success, "{:#}", results.to_json());
+    let fit = &results.fits["clv_model"];
+    assert_eq!(fit["status"], "not_fitted");
+    assert!(fit["reason"].as_str().unwrap().contains("repeat"), "{fit}");
+    assert!(project.published("clv_model", "2026-06-01").await.is_empty());
+    let customers = project.published("customer_value", "2026-06-01").await;
+    assert_eq!(customers.len(), 3);
+    for column in ["p_alive", "expected_orders_12m", "expected_order_value", "predicted_clv_12m"] {
+        assert!(customers.iter().all(|c| c[column].is_null()), "{column} is null without a fit");
+    }
+}

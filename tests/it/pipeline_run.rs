@@ -232,3 +232,72 @@ fn vipseg_test_reruns_the_data_tests_on_the_published_run() {
     let nothing = vipseg_binary().args(["test", "--as-of", "2020-01-01", "--config"]).arg(&config).output().unwrap();
     assert_eq!(nothing.status.code(), Some(2), "nothing published for that date");
 }
+
+/// `vipseg generate` then `vipseg run`, both through the binary: every published table is
+/// readable Parquet with its expected columns and types.
+#[test]
+fn the_binary_on_generated_data_publishes_the_expected_schemas() {
+    let project = TestProject::new();
+    let data = project.path().join("data");
+    let generate = vipseg_binary()
+        .args(["generate", "--customers", "2000", "--seed", "5", "--end", "2026-11-21", "--out"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(generate.status.code(), Some(0), "{}", String::from_utf8_lossy(&generate.stderr));
+    let config = project.write_config();
+    let run = vipseg_binary().args(["run", "--as-of", "2026-11-21", "--config"]).arg(&config).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stdout));
+    let result: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let published: Vec<&str> =
+        result["published"]["tables"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    for table in [
+        "customer_value",
+        "customer_segments",
+        "segment_summary",
+        "pareto",
+        "core_categories",
+        "rejected_rows",
+        "clv_model",
+    ] {
+        assert!(published.contains(&table), "{table} published: {published:?}");
+    }
+    let schema_of = |table: &str| {
+        let dir = project.out_dir().join(table).join("as_of=2026-11-21");
+        let file = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(file).unwrap());
+        reader.unwrap().schema().clone()
+    };
+    use arrow::datatypes::{DataType, TimeUnit};
+    let value = schema_of("customer_value");
+    let expect = [
+        ("customer_id", vec![DataType::Utf8, DataType::Utf8View]),
+        ("orders_12m", vec![DataType::Int64]),
+        ("net_revenue_12m", vec![DataType::Float64]),
+        ("margin_weighted_spend_12m", vec![DataType::Float64]),
+        ("net_value_12m", vec![DataType::Float64]),
+        ("first_order_ts", vec![DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))]),
+        ("recency_days", vec![DataType::Int64]),
+        ("p_alive", vec![DataType::Float64]),
+        ("predicted_clv_12m", vec![DataType::Float64]),
+    ];
+    for (column, types) in expect {
+        let field = value.field_with_name(column).unwrap_or_else(|_| panic!("customer_value.{column}"));
+        assert!(types.contains(field.data_type()), "customer_value.{column}: {}", field.data_type());
+    }
+    let segments = schema_of("customer_segments");
+    for column in ["customer_id", "segment", "tier", "value", "threshold", "gap_to_vip", "reason"] {
+        assert!(segments.field_with_name(column).is_ok(), "customer_segments.{column}");
+    }
+    let rows = crate::support::read_parquet_rows(
+        &std::fs::read_dir(project.out_dir().join("customer_value/as_of=2026-11-21"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
+    );
+    assert!(rows.len() > 1000, "most generated customers bought: {}", rows.len());
+    assert!(rows.iter().any(|r| r["p_alive"].is_number()), "2000 customers are enough to fit the CLV model");
+}
