@@ -94,7 +94,9 @@ pub async fn fit_models(ctx: &SessionContext) -> Result<Computed, Error> {
         .filter(|&i| value[i] > 0.0)
         .map(|i| SpendPattern { x: x[i].max(0) as u64, mean_value: value[i], weight: customers[i].max(0) as u64 })
         .collect();
-    spend.sort_unstable_by(|a, b| (a.x, a.mean_value, a.weight).partial_cmp(&(b.x, b.mean_value, b.weight)).expect("finite"));
+    spend.sort_unstable_by(|a, b| {
+        a.x.cmp(&b.x).then(a.mean_value.total_cmp(&b.mean_value)).then(a.weight.cmp(&b.weight))
+    });
     let fits = BgNbdData::new(patterns).and_then(|d| bgnbd::fit(&d)).and_then(|purchases| {
         let spend = GammaGammaData::new(spend).and_then(|d| gamma_gamma::fit(&d))?;
         Ok((purchases, spend))
