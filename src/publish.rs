@@ -15,9 +15,11 @@ use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, PublishError};
-use crate::storage::Location;
+use crate::storage::{self, Location};
 
 const STAGING: &str = "_staging";
+/// Attempts of a create-only commit or a delete whose connection broke (see `create_commit`).
+const COMMIT_ATTEMPTS: usize = 4;
 const COMMITS: [&str; 2] = ["_vipseg", "commits"];
 
 /// The commit record: the run's results and the files of every published table.
@@ -66,6 +68,7 @@ impl Publisher {
 
     /// Makes the staged `tables` (name, rows) visible in one step; returns the commit.
     pub async fn publish(&self, tables: &[(String, u64)], run_results: serde_json::Value) -> Result<Commit, Error> {
+        tracing::info!(as_of = %self.as_of, tables = tables.len(), "publishing");
         let mut published = self.base.as_ref().map(|c| c.tables.clone()).unwrap_or_default();
         for (table, rows) in tables {
             let files = self.copy_to_partition(table).await?;
@@ -79,12 +82,29 @@ impl Publisher {
             tables: published,
             run_results,
         };
-        let committed_at = self.create_commit(&commit).await?;
-        for (table, _) in tables {
-            self.delete_unreferenced(table, &commit, committed_at).await?;
+        self.create_commit(&commit).await?;
+        tracing::info!(as_of = %self.as_of, seq = commit.seq, "committed");
+        // Published. From here on nothing may fail the run: the clean-up below is best effort
+        // (whatever it leaves, the next successful run removes), and a run that reported an
+        // error after publishing would mislead its orchestrator.
+        if let Err(e) = self.clean_up(tables, &commit).await {
+            tracing::warn!(
+                "published as_of={} commit {}, but cleaning up failed (the next run retries): {e}",
+                self.as_of,
+                commit.seq
+            );
         }
-        self.discard().await?;
         Ok(commit)
+    }
+
+    /// Deletes the partition files no commit names and this run's staging area.
+    async fn clean_up(&self, tables: &[(String, u64)], commit: &Commit) -> Result<(), Error> {
+        let path = commit_path(&self.root, self.as_of, commit.seq);
+        let committed_at = self.root.store.head(&path).await.map_err(|e| self.store_error(&path, e))?.last_modified;
+        for (table, _) in tables {
+            self.delete_unreferenced(table, commit, committed_at).await?;
+        }
+        self.discard().await
     }
 
     /// Deletes this run's staging area (after publishing, or when nothing is published).
@@ -104,28 +124,42 @@ impl Publisher {
         Ok(files)
     }
 
-    /// Create-only write of the next sequence number. Returns the store's time of the commit.
-    async fn create_commit(&self, commit: &Commit) -> Result<DateTime<Utc>, Error> {
+    /// Create-only write of the next sequence number.
+    async fn create_commit(&self, commit: &Commit) -> Result<(), Error> {
         let path = commit_path(&self.root, self.as_of, commit.seq);
-        let body = serde_json::to_vec_pretty(commit).map_err(|e| Error::Internal(e.to_string()))?;
-        let options = PutOptions { mode: PutMode::Create, ..Default::default() };
-        match self.root.store.put_opts(&path, PutPayload::from(body), options).await {
-            Ok(_) => {}
-            Err(object_store::Error::AlreadyExists { .. }) => {
-                // Either another run won the race, or our own write landed and only its
-                // response was lost (then a retry finds our own record).
-                let existing = read_commit(&self.root, &path).await?;
-                if existing.run_id != self.run_id {
-                    self.discard_partition_files().await;
-                    return Err(
-                        PublishError::Conflict { as_of: self.as_of.to_string(), other_run: existing.run_id }.into()
-                    );
+        let body = PutPayload::from(serde_json::to_vec_pretty(commit).map_err(|e| Error::Internal(e.to_string()))?);
+        let mut attempt = 1;
+        loop {
+            let options = PutOptions { mode: PutMode::Create, ..Default::default() };
+            match self.root.store.put_opts(&path, body.clone(), options).await {
+                Ok(_) => return Ok(()),
+                Err(object_store::Error::AlreadyExists { .. }) => {
+                    // Either another run won the race, or our own write landed and only its
+                    // response was lost (then a retry finds our own record).
+                    let existing = read_commit(&self.root, &path).await?;
+                    if existing.run_id != self.run_id {
+                        self.discard_partition_files().await;
+                        return Err(PublishError::Conflict {
+                            as_of: self.as_of.to_string(),
+                            other_run: existing.run_id,
+                        }
+                        .into());
+                    }
+                    return Ok(());
                 }
+                // The connection broke after the request went out (reset, timeout): the store
+                // may or may not have written the record, and the object store does not send a
+                // non-idempotent request again. A create-only write is safe to repeat — it never
+                // overwrites — and the repeat settles the doubt: it succeeds, or it finds the
+                // record and the run id says whose it is.
+                Err(e) if attempt < COMMIT_ATTEMPTS && storage::is_transport_error(&e) => {
+                    tracing::warn!("commit {} of as_of={}: {e}; trying again", commit.seq, self.as_of);
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * attempt as u64)).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(self.store_error(&path, e)),
             }
-            Err(e) => return Err(self.store_error(&path, e)),
         }
-        let meta = self.root.store.head(&path).await.map_err(|e| self.store_error(&path, e))?;
-        Ok(meta.last_modified)
     }
 
     /// After losing a race: remove the copies this run made (best effort; the winner's clean-up
@@ -190,9 +224,20 @@ async fn delete_prefix(
     should_delete: impl Fn(&object_store::ObjectMeta) -> bool,
 ) -> Result<(), Error> {
     for meta in list(root, prefix).await?.iter().filter(|m| should_delete(m)) {
-        match root.store.delete(&meta.location).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-            Err(source) => return Err(PublishError::Store { url: root.url_of(&meta.location, false), source }.into()),
+        let mut attempt = 1;
+        loop {
+            match root.store.delete(&meta.location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => break,
+                // S3 deletes are POSTs the object store does not repeat after a broken
+                // connection; deleting is idempotent, so repeat it here.
+                Err(e) if attempt < COMMIT_ATTEMPTS && storage::is_transport_error(&e) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * attempt as u64)).await;
+                    attempt += 1;
+                }
+                Err(source) => {
+                    return Err(PublishError::Store { url: root.url_of(&meta.location, false), source }.into());
+                }
+            }
         }
     }
     Ok(())

@@ -11,3 +11,13 @@ mod generate;
 mod models_graph;
 mod pipeline_run;
 
+// Storage and reliability (issue 5): real servers on loopback, faults, crashes, determinism, secrets.
+mod crash_safety;
+mod determinism;
+mod fault_proxy;
+mod faults;
+mod object_stores;
+mod secrets;
+mod servers;
+mod shop;
+mod stores;
