@@ -13,10 +13,10 @@ use datafusion::prelude::SessionContext;
 use serde_json::json;
 
 use crate::bgnbd::{self, BgNbdData, BgNbdParams, ClvHorizon, Pattern};
-use crate::clv_fit::{ClvError, FitReport};
+use crate::clv_fit::FitReport;
 use crate::error::Error;
 use crate::gamma_gamma::{self, GammaGammaData, GammaGammaParams, SpendPattern};
-use crate::params::{Params, Windows, holdout_start};
+use crate::params::{Params, RankBy, Windows, holdout_start};
 
 /// lifetimes' weeks per month (`freq="W"`); 12 of them make the 12-month horizon.
 const WEEKS_PER_MONTH: f64 = 4.345;
@@ -79,14 +79,10 @@ async fn read_patterns(ctx: &SessionContext, table: &str) -> Result<Vec<Pattern>
         .collect())
 }
 
-fn clv_error(model: &str, e: ClvError) -> Error {
-    Error::Internal(format!("{model}: {e}"))
-}
-
 /// `clv_model`: the fitted BG/NBD and Gamma-Gamma parameters, one row per parameter. When the
 /// data cannot support a fit (too few repeat customers), the table is empty, the CLV columns of
 /// `customer_value` are null, and the run results say why: the documented fallback.
-pub async fn fit_models(ctx: &SessionContext) -> Result<Computed, Error> {
+pub async fn fit_models(ctx: &SessionContext, params: &Params) -> Result<Computed, Error> {
     let patterns = read_patterns(ctx, "clv_patterns").await?;
     let spend_cols = Columns::read(ctx, "clv_spend_patterns", &["frequency", "mean_repeat_value", "customers"]).await?;
     let (x, value, customers) = (spend_cols.int(0)?, spend_cols.float(1)?, spend_cols.int(2)?);
@@ -106,14 +102,19 @@ pub async fn fit_models(ctx: &SessionContext) -> Result<Computed, Error> {
             let report = json!({ "status": "fitted", "bgnbd": purchases, "gamma_gamma": spend });
             Ok(Computed { batch: parameter_table(&purchases, &spend)?, report })
         }
-        Err(e @ ClvError::TooLittleData { .. }) => {
+        // VIP tiers cannot be cut on a value that does not exist: then the run must stop.
+        Err(e) if params.vip_rank_by == RankBy::PredictedClv12m => {
+            Err(Error::Clv(format!("vip_rank_by = \"predicted_clv_12m\", but the CLV model could not be fitted: {e}")))
+        }
+        // Otherwise a nightly segmentation should not fail on the CLV model (too little data,
+        // a degenerate optimum): the documented fallback is null CLV columns and the reason.
+        Err(e) => {
             tracing::warn!("CLV model not fitted: {e}; CLV columns will be null");
             Ok(Computed {
                 batch: parameter_rows(Vec::new())?,
                 report: json!({ "status": "not_fitted", "reason": e.to_string() }),
             })
         }
-        Err(e) => Err(clv_error("clv_model", e)),
     }
 }
 
@@ -203,27 +204,32 @@ pub async fn score_patterns(ctx: &SessionContext, params: &Params) -> Result<Com
     let horizon =
         ClvHorizon { months: 12, monthly_discount_rate: params.clv_discount_rate, periods_per_month: WEEKS_PER_MONTH };
     let mut rows: Vec<ScoreRow> = Vec::with_capacity(patterns.len());
+    let (mut unscored, mut first_error) = (0u64, None);
     if let Some((purchases, _)) = fitted {
         for p in &patterns {
-            let score = |e| clv_error("clv_scores", e);
-            rows.push((
-                p.x as i64,
-                (p.t_x * DAYS_PER_WEEK).round() as i64,
-                (p.age * DAYS_PER_WEEK).round() as i64,
-                purchases.p_alive(p.x, p.t_x, p.age).map_err(score)?,
-                purchases.expected_purchases(12.0 * WEEKS_PER_MONTH, p.x, p.t_x, p.age).map_err(score)?,
-                purchases.discounted_expected_purchases(p.x, p.t_x, p.age, &horizon).map_err(score)?,
-            ));
+            let scores = purchases.p_alive(p.x, p.t_x, p.age).and_then(|alive| {
+                let expected = purchases.expected_purchases(12.0 * WEEKS_PER_MONTH, p.x, p.t_x, p.age)?;
+                Ok((alive, expected, purchases.discounted_expected_purchases(p.x, p.t_x, p.age, &horizon)?))
+            });
+            // A pattern the formulas cannot evaluate gets null scores (never NaN), counted below.
+            let scores = scores.map_err(|e| first_error.get_or_insert(e.to_string()).clone()).ok();
+            unscored += u64::from(scores.is_none());
+            let (days_x, days_age) = ((p.t_x * DAYS_PER_WEEK).round() as i64, (p.age * DAYS_PER_WEEK).round() as i64);
+            rows.push((p.x as i64, days_x, days_age, scores.map(|s| s.0), scores.map(|s| s.1), scores.map(|s| s.2)));
         }
     }
-    Ok(Computed { report: json!({ "patterns": rows.len() }), batch: score_rows(&rows)? })
+    if unscored > 0 {
+        tracing::warn!("{unscored} CLV patterns could not be scored (null): {}", first_error.as_deref().unwrap_or(""));
+    }
+    let report = json!({ "patterns": rows.len(), "unscored_patterns": unscored, "first_error": first_error });
+    Ok(Computed { report, batch: score_rows(&rows)? })
 }
 
-type ScoreRow = (i64, i64, i64, f64, f64, f64);
+type ScoreRow = (i64, i64, i64, Option<f64>, Option<f64>, Option<f64>);
 
 fn score_rows(rows: &[ScoreRow]) -> Result<RecordBatch, Error> {
     let ints = |f: fn(&ScoreRow) -> i64| Arc::new(Int64Array::from_iter_values(rows.iter().map(f))) as ArrayRef;
-    let floats = |f: fn(&ScoreRow) -> f64| Arc::new(Float64Array::from_iter_values(rows.iter().map(f))) as ArrayRef;
+    let floats = |f: fn(&ScoreRow) -> Option<f64>| Arc::new(rows.iter().map(f).collect::<Float64Array>()) as ArrayRef;
     RecordBatch::try_from_iter(vec![
         ("frequency", ints(|r| r.0)),
         ("recency_days", ints(|r| r.1)),
@@ -274,19 +280,23 @@ pub async fn holdout(ctx: &SessionContext, windows: &Windows, params: &Params) -
     let holdout_weeks = (windows.as_of - holdout_start(windows, params)).num_days() as f64 / DAYS_PER_WEEK;
     let fit = match BgNbdData::new(patterns.clone()).and_then(|d| bgnbd::fit(&d)) {
         Ok(fit) => fit,
-        Err(e @ ClvError::TooLittleData { .. }) => {
+        Err(e) => {
+            tracing::warn!("CLV holdout model not fitted: {e}");
             return Ok(Computed {
                 batch: holdout_rows(&[])?,
                 report: json!({ "status": "not_fitted", "reason": e.to_string() }),
             });
         }
-        Err(e) => return Err(clv_error("clv_holdout", e)),
     };
     // (customers, actual, predicted) per bucket; index HOLDOUT_BUCKETS + 1 is the total.
     let mut buckets = vec![(0i64, 0i64, 0.0f64); HOLDOUT_BUCKETS as usize + 2];
+    let mut unscored = 0u64;
     for (i, p) in patterns.iter().enumerate() {
-        let predicted =
-            fit.params.expected_purchases(holdout_weeks, p.x, p.t_x, p.age).map_err(|e| clv_error("clv_holdout", e))?;
+        // A pattern the formula cannot evaluate adds no prediction; the report counts them.
+        let Ok(predicted) = fit.params.expected_purchases(holdout_weeks, p.x, p.t_x, p.age) else {
+            unscored += 1;
+            continue;
+        };
         let bucket = (p.x as i64).min(HOLDOUT_BUCKETS) as usize;
         for b in [bucket, HOLDOUT_BUCKETS as usize + 1] {
             buckets[b].0 += rows[i][3];
@@ -295,7 +305,7 @@ pub async fn holdout(ctx: &SessionContext, windows: &Windows, params: &Params) -
         }
     }
     let report = json!({ "status": "fitted", "holdout_weeks": holdout_weeks, "bgnbd": fit,
-        "actual_orders": buckets[HOLDOUT_BUCKETS as usize + 1].1, "predicted_orders": buckets[HOLDOUT_BUCKETS as usize + 1].2 });
+        "unscored_patterns": unscored, "actual_orders": buckets[HOLDOUT_BUCKETS as usize + 1].1, "predicted_orders": buckets[HOLDOUT_BUCKETS as usize + 1].2 });
     Ok(Computed { batch: holdout_rows(&buckets)?, report })
 }
 

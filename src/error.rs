@@ -94,6 +94,8 @@ pub enum Error {
     Input(#[from] InputError),
     #[error(transparent)]
     Publish(#[from] PublishError),
+    #[error("CLV model: {0}")]
+    Clv(String),
     #[error("query engine: {0}")]
     Engine(#[from] DataFusionError),
     #[error("{context}: {source}")]
@@ -114,6 +116,7 @@ impl Error {
             Error::Model(_) => "sql",
             Error::Input(_) => "input",
             Error::Publish(_) => "publish",
+            Error::Clv(_) => "clv",
             Error::Engine(_) => "engine",
             Error::Io { .. } => "io",
             Error::Internal(_) => "internal",

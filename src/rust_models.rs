@@ -60,7 +60,7 @@ impl RustModel {
         params: &Params,
     ) -> Result<(DataFrame, serde_json::Value), Error> {
         let computed = match self {
-            RustModel::ClvModel => crate::clv::fit_models(ctx).await?,
+            RustModel::ClvModel => crate::clv::fit_models(ctx, params).await?,
             RustModel::ClvScores => crate::clv::score_patterns(ctx, params).await?,
             RustModel::ClvHoldout => crate::clv::holdout(ctx, windows, params).await?,
         };

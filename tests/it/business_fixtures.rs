@@ -434,7 +434,6 @@ fn expected_customer_value() -> BTreeMap<String, Value> {
     let g = global_margin_rate();
     // prior12m has sales of c07 (margin 2000 on 3200) and c11 (30 on 50) only
     let prior_g = (2000.0 + 30.0) / (3200.0 + 50.0);
-    let null = Value::Null;
     let rows = vec![
         // c01: six 12m orders of tech 1 x 500 (cost 300), o01a also books 2 x 20 (cost 10).
         // The cancelled o01x does not count. o01e and o01f are two orders on one day.

@@ -255,4 +255,12 @@ async fn too_little_data_leaves_clv_null_and_says_why() {
     for column in ["p_alive", "expected_orders_12m", "expected_order_value", "predicted_clv_12m"] {
         assert!(customers.iter().all(|c| c[column].is_null()), "{column} is null without a fit");
     }
+    // Ranking VIPs by a CLV that could not be fitted is an error, not an empty VIP list.
+    let mut strict = project;
+    strict.params.push("vip_rank_by = \"predicted_clv_12m\"".into());
+    let failed = strict.run("2026-06-01").await;
+    assert_eq!(failed.status, RunStatus::Error);
+    let error = failed.error.expect("error report");
+    assert_eq!(error.kind, "clv");
+    assert!(error.message.contains("predicted_clv_12m"), "{}", error.message);
 }

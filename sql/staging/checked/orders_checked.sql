@@ -8,7 +8,7 @@ WITH input AS (
         customer_id,
         order_ts,
         -- compared trimmed of whitespace (spaces, tabs, line breaks) and lower-cased
-        LOWER(BTRIM(status, E' \t\r\n')) AS status,
+        LOWER(TRIM(BOTH E' \t\r\n' FROM status)) AS status,
         channel
     FROM raw.orders
     WHERE order_ts < $as_of OR order_ts > $run_started_at OR order_ts IS NULL
