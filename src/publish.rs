@@ -55,6 +55,7 @@ impl Publisher {
     /// Reads the latest commit for `as_of`; the run may only publish directly on top of it.
     pub async fn begin(root: Location, as_of: NaiveDate, run_id: String) -> Result<Self, Error> {
         let base = latest_commit(&root, as_of).await?;
+        remove_abandoned_staging(&root, Utc::now()).await;
         Ok(Self { root, as_of, run_id, base })
     }
 
@@ -190,6 +191,25 @@ impl Publisher {
 
     fn store_error(&self, path: &StorePath, source: object_store::Error) -> Error {
         PublishError::Store { url: self.root.url_of(path, false), source }.into()
+    }
+}
+
+/// Staging areas older than this belong to runs that were killed: no run takes a day.
+const ABANDONED_AFTER_HOURS: i64 = 24;
+
+/// Removes `_staging/<run_id>/` of runs that started over a day ago (a run id begins with its
+/// start time), so killed runs do not leave files behind forever. Best effort: a failure here
+/// must not fail the run that found the leftovers.
+async fn remove_abandoned_staging(root: &Location, now: DateTime<Utc>) {
+    let staging = root.child(&[STAGING]);
+    let Ok(listing) = root.store.list_with_delimiter(Some(&staging)).await else { return };
+    for dir in listing.common_prefixes {
+        let Some(run_id) = dir.filename() else { continue };
+        let started = run_id.get(..16).and_then(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y%m%dT%H%M%SZ").ok());
+        let abandoned = started.is_some_and(|t| now - t.and_utc() > chrono::Duration::hours(ABANDONED_AFTER_HOURS));
+        if abandoned && delete_prefix(root, &dir, |_| true).await.is_err() {
+            tracing::warn!("could not remove the abandoned staging area {}", root.url_of(&dir, true));
+        }
     }
 }
 

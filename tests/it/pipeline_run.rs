@@ -301,3 +301,20 @@ fn the_binary_on_generated_data_publishes_the_expected_schemas() {
     assert!(rows.len() > 1000, "most generated customers bought: {}", rows.len());
     assert!(rows.iter().any(|r| r["p_alive"].is_number()), "2000 customers are enough to fit the CLV model");
 }
+
+/// A killed run leaves its staging area; the next run removes those older than a day and keeps
+/// younger ones (they may belong to a run still going).
+#[tokio::test]
+async fn abandoned_staging_areas_are_removed_by_the_next_run() {
+    let project = small_shop();
+    let staging = project.out_dir().join("_staging");
+    for (run_id, _) in [("20200101T000000Z-0badc0de", "old"), ("29990101T000000Z-00c0ffee", "recent")] {
+        let dir = staging.join(run_id).join("customer_value");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("part-0.parquet"), b"left by a killed run").unwrap();
+    }
+    let results = project.run("2026-03-01").await;
+    assert_eq!(results.status, RunStatus::Success, "{:#}", results.to_json());
+    assert_eq!(files_below(&staging.join("20200101T000000Z-0badc0de")), 0, "the day-old staging area is gone");
+    assert_eq!(files_below(&staging.join("29990101T000000Z-00c0ffee")), 1, "a younger one is kept");
+}
