@@ -35,8 +35,10 @@ predicted AS (
                 + (g.p * c.frequency) / (g.p * c.frequency + g.q - 1) * c.mean_repeat_value
         END AS expected_order_value,
         LEAST(GREATEST(COALESCE(m.margin_rate, 0), 0), 1) AS margin_rate
-    FROM clv_calibration AS c
-    CROSS JOIN gamma_gamma AS g
+    -- the small side first: the engine keeps the left side of a cross join in memory and streams
+    -- the right one through it (the other way round it emits one batch per left row)
+    FROM gamma_gamma AS g
+    CROSS JOIN clv_calibration AS c
     LEFT JOIN clv_scores AS s
         ON s.frequency = c.frequency
         AND s.recency_days = c.recency_days

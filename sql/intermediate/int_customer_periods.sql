@@ -77,8 +77,10 @@ measures AS (
         COALESCE(t.tickets, 0) AS support_tickets,
         COALESCE(t.ticket_costs, 0)
             + COALESCE(l.returns_count, 0) * CAST($return_handling_cost AS DOUBLE) AS indirect_cost
-    FROM buyers AS b
-    CROSS JOIN periods AS p
+    -- the small side first: the engine keeps the left side of a cross join in memory and streams
+    -- the right one through it (the other way round it emits one batch per left row)
+    FROM periods AS p
+    CROSS JOIN buyers AS b
     LEFT JOIN orders AS o ON o.customer_id = b.customer_id AND o.period = p.period
     LEFT JOIN lines AS l ON l.customer_id = b.customer_id AND l.period = p.period
     LEFT JOIN tickets AS t ON t.customer_id = b.customer_id AND t.period = p.period

@@ -118,8 +118,8 @@ segments AS (
     UNION ALL
     SELECT j.customer_id, 'big_spender', NULL, j.aov_12m, a.threshold, NULL,
            'at most 2 orders in 12m and aov_12m >= the big_spender_aov_quantile of active customers'
-    FROM customer_value AS j
-    CROSS JOIN aov_cut AS a
+    FROM aov_cut AS a
+    CROSS JOIN customer_value AS j
     WHERE j.orders_12m <= 2
       AND j.aov_12m >= a.threshold
 )

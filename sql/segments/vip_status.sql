@@ -65,9 +65,11 @@ tiered AS (
             WHEN r.vip_rank <= x.gold_k THEN x.gold_k
             WHEN r.vip_rank <= x.silver_k THEN x.silver_k
         END AS tier_cutoff_rank
-    FROM customers AS c
+    -- the small side first: the engine keeps the left side of a cross join in memory and streams
+    -- the right one through it (the other way round it emits one batch per left row)
+    FROM cutoffs AS x
+    CROSS JOIN customers AS c
     LEFT JOIN ranked AS r ON r.customer_id = c.customer_id
-    CROSS JOIN cutoffs AS x
 ),
 
 -- A tier's threshold: static, its parameter; dynamic, its cut-off value (lowest value inside).
@@ -112,7 +114,7 @@ SELECT
                    ' active customers; ', t.tier, ' = rank <= ', CAST(CAST(t.tier_cutoff_rank AS BIGINT) AS VARCHAR))
         ELSE CONCAT(CAST($vip_rank_by AS VARCHAR), ' >= ', t.tier, ' threshold')
     END AS reason
-FROM tiered AS t
+FROM entry AS e
+CROSS JOIN tiered AS t
 LEFT JOIN tier_thresholds AS th ON th.tier = t.tier
-CROSS JOIN entry AS e
 ORDER BY t.customer_id
