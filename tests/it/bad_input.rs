@@ -25,6 +25,7 @@ use chrono::{Duration, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use vipseg::run_results::{RunResults, RunStatus};
 
+use crate::rows::{completed, customer, order, referral, ret, ticket};
 use crate::support::{TestProject, json_batch, write_parquet};
 
 const D: &str = "2026-03-01";
@@ -34,33 +35,9 @@ const SOURCES: [&str; 7] = ["customers", "order_lines", "orders", "referrals", "
 // ---------------------------------------------------------------------------------------------
 // Rows of the canonical schema.
 
-fn order(order_id: &str, customer_id: &str, ts: &str, status: &str) -> Value {
-    json!({"order_id": order_id, "customer_id": customer_id, "order_ts": ts, "status": status, "channel": "web"})
-}
-
-fn completed(order_id: &str, customer_id: &str, ts: &str) -> Value {
-    order(order_id, customer_id, ts, "completed")
-}
-
 fn line(order_id: &str, sku: &str, quantity: i64, unit_price: f64) -> Value {
     json!({"order_id": order_id, "sku": sku, "category": "books", "quantity": quantity,
            "unit_price": unit_price, "list_price": unit_price, "unit_cost": unit_price / 2.0})
-}
-
-fn ret(order_id: &str, sku: &str, quantity: i64, refund_amount: f64, ts: &str) -> Value {
-    json!({"order_id": order_id, "sku": sku, "quantity": quantity, "refund_amount": refund_amount, "return_ts": ts})
-}
-
-fn ticket(customer_id: &str, ts: &str, cost: Option<f64>) -> Value {
-    json!({"customer_id": customer_id, "ticket_ts": ts, "cost": cost})
-}
-
-fn customer(customer_id: &str) -> Value {
-    json!({"customer_id": customer_id, "email": format!("{customer_id}@example.com"), "country": "DE", "ad_consent": true})
-}
-
-fn referral(referrer_id: &str, referred_id: &str, ts: &str) -> Value {
-    json!({"referrer_id": referrer_id, "referred_id": referred_id, "referral_ts": ts})
 }
 
 fn review(customer_id: &str, ts: &str, rating: Option<i64>) -> Value {

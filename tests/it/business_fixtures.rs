@@ -5,26 +5,22 @@
 //! 2025-12-01, prior12m = [2024-03-01, 2025-03-01). Default parameters unless a test says so:
 //! ticket_cost 5, return_handling_cost 3, discount_tolerance 0.05.
 
+// The expected values are hand computations written out in full, e.g. (1.0 - 1.0) * 40.0.
+#![allow(clippy::eq_op)]
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
 use vipseg::run_results::{RunResults, RunStatus};
 
+use crate::rows::{completed, customer, order, referral, ret, ticket};
 use crate::support::TestProject;
 
 const D: &str = "2026-03-01";
 
 // ---------------------------------------------------------------------------------------------
 // Row builders (canonical schema of docs/canonical-schema.md).
-
-fn order(order_id: &str, customer_id: &str, ts: &str, status: &str) -> Value {
-    json!({"order_id": order_id, "customer_id": customer_id, "order_ts": ts, "status": status, "channel": "web"})
-}
-
-fn completed(order_id: &str, customer_id: &str, ts: &str) -> Value {
-    order(order_id, customer_id, ts, "completed")
-}
 
 fn line(
     order_id: &str,
@@ -39,24 +35,8 @@ fn line(
            "unit_price": unit_price, "list_price": list_price, "unit_cost": unit_cost})
 }
 
-fn ret(order_id: &str, sku: &str, quantity: i64, refund_amount: f64, ts: &str) -> Value {
-    json!({"order_id": order_id, "sku": sku, "quantity": quantity, "refund_amount": refund_amount, "return_ts": ts})
-}
-
-fn ticket(customer_id: &str, ts: &str, cost: Option<f64>) -> Value {
-    json!({"customer_id": customer_id, "ticket_ts": ts, "cost": cost})
-}
-
-fn customer(customer_id: &str) -> Value {
-    json!({"customer_id": customer_id, "email": format!("{customer_id}@example.com"), "country": "DE", "ad_consent": true})
-}
-
 fn review(customer_id: &str, ts: &str) -> Value {
     json!({"customer_id": customer_id, "review_ts": ts, "rating": 5})
-}
-
-fn referral(referrer_id: &str, referred_id: &str, ts: &str) -> Value {
-    json!({"referrer_id": referrer_id, "referred_id": referred_id, "referral_ts": ts})
 }
 
 /// Rows per source.

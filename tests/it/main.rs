@@ -10,6 +10,7 @@ mod clv_reference;
 mod generate;
 mod models_graph;
 mod pipeline_run;
+mod rows;
 
 // Storage and reliability (issue 5): real servers on loopback, faults, crashes, determinism, secrets.
 mod crash_safety;
