@@ -17,7 +17,7 @@ run: build
 		echo "generating $(CUSTOMERS) sample customers into $(SAMPLE) (history up to $(AS_OF))" >&2; \
 		$(VIPSEG) generate --customers $(CUSTOMERS) --seed 42 --out $(SAMPLE) --end $(AS_OF) --bad-rows 0.001 > /dev/null; \
 	fi
-	$(VIPSEG) run --config vipseg.toml --as-of $(AS_OF) > out-run-results.json; status=$$?; \
+	@$(VIPSEG) run --config vipseg.toml --as-of $(AS_OF) > out-run-results.json; status=$$?; \
 	echo "run results: out-run-results.json (exit $$status)"; \
 	echo "outputs:     out/<table>/as_of=$(AS_OF)/  (latest commit: out/_vipseg/commits/as_of=$(AS_OF)/)"; \
 	exit $$status
