@@ -60,23 +60,37 @@ impl Columns {
     }
 }
 
+/// The columns of a pattern model that make a BG/NBD pattern (days; converted to weeks).
+const PATTERN_COLUMNS: [&str; 4] = ["frequency", "recency_days", "age_days", "customers"];
+
+/// Integer columns of a small model result, one array per row, sorted. The engine returns groups
+/// in no fixed order; summing the likelihood in a fixed order makes the fitted parameters, and
+/// so every CLV output, bit-for-bit repeatable.
+async fn read_sorted_rows<const N: usize>(
+    ctx: &SessionContext,
+    table: &str,
+    columns: [&str; N],
+) -> Result<Vec<[i64; N]>, Error> {
+    let cols = Columns::read(ctx, table, &columns).await?;
+    let values = (0..N).map(|i| cols.int(i)).collect::<Result<Vec<_>, _>>()?;
+    let mut rows: Vec<[i64; N]> = (0..values[0].len()).map(|r| std::array::from_fn(|c| values[c][r])).collect();
+    rows.sort_unstable();
+    Ok(rows)
+}
+
+/// A pattern row (frequency, recency_days, age_days, customers, ...) as a BG/NBD pattern in weeks.
+fn pattern(row: &[i64]) -> Pattern {
+    Pattern {
+        x: row[0].max(0) as u64,
+        t_x: row[1] as f64 / DAYS_PER_WEEK,
+        age: row[2] as f64 / DAYS_PER_WEEK,
+        weight: row[3].max(0) as u64,
+    }
+}
+
 /// (x, recency, age) patterns in weeks with their customer counts, from a pattern model.
 async fn read_patterns(ctx: &SessionContext, table: &str) -> Result<Vec<Pattern>, Error> {
-    let cols = Columns::read(ctx, table, &["frequency", "recency_days", "age_days", "customers"]).await?;
-    let (x, recency, age, customers) = (cols.int(0)?, cols.int(1)?, cols.int(2)?, cols.int(3)?);
-    // The engine returns groups in no fixed order; summing the likelihood in a fixed order makes
-    // the fitted parameters, and so every CLV output, bit-for-bit repeatable.
-    let mut rows: Vec<(i64, i64, i64, i64)> = (0..x.len()).map(|i| (x[i], recency[i], age[i], customers[i])).collect();
-    rows.sort_unstable();
-    Ok(rows
-        .into_iter()
-        .map(|(x, recency, age, customers)| Pattern {
-            x: x.max(0) as u64,
-            t_x: recency as f64 / DAYS_PER_WEEK,
-            age: age as f64 / DAYS_PER_WEEK,
-            weight: customers.max(0) as u64,
-        })
-        .collect())
+    Ok(read_sorted_rows(ctx, table, PATTERN_COLUMNS).await?.iter().map(|row| pattern(row)).collect())
 }
 
 /// `clv_model`: the fitted BG/NBD and Gamma-Gamma parameters, one row per parameter. When the
@@ -258,25 +272,10 @@ pub fn empty_holdout() -> Result<RecordBatch, Error> {
 /// purchases in the holdout period against the actual ones, by calibration frequency (0..6, 7+)
 /// and in total (bucket -1): the model check marketers chart.
 pub async fn holdout(ctx: &SessionContext, windows: &Windows, params: &Params) -> Result<Computed, Error> {
-    let cols = Columns::read(
-        ctx,
-        "clv_holdout_patterns",
-        &["frequency", "recency_days", "age_days", "customers", "actual_orders"],
-    )
-    .await?;
-    let (x, recency, age, customers, actual) = (cols.int(0)?, cols.int(1)?, cols.int(2)?, cols.int(3)?, cols.int(4)?);
-    // A fixed order for the fit and the sums below, as in `read_patterns`.
-    let mut rows: Vec<[i64; 5]> = (0..x.len()).map(|i| [x[i], recency[i], age[i], customers[i], actual[i]]).collect();
-    rows.sort_unstable();
-    let patterns: Vec<Pattern> = rows
-        .iter()
-        .map(|&[x, recency, age, customers, _]| Pattern {
-            x: x.max(0) as u64,
-            t_x: recency as f64 / DAYS_PER_WEEK,
-            age: age as f64 / DAYS_PER_WEEK,
-            weight: customers.max(0) as u64,
-        })
-        .collect();
+    let [frequency, recency, age, customers] = PATTERN_COLUMNS;
+    let columns = [frequency, recency, age, customers, "actual_orders"];
+    let rows = read_sorted_rows(ctx, "clv_holdout_patterns", columns).await?;
+    let patterns: Vec<Pattern> = rows.iter().map(|row| pattern(row)).collect();
     let holdout_weeks = (windows.as_of - holdout_start(windows, params)).num_days() as f64 / DAYS_PER_WEEK;
     let fit = match BgNbdData::new(patterns.clone()).and_then(|d| bgnbd::fit(&d)) {
         Ok(fit) => fit,

@@ -268,8 +268,7 @@ pub async fn test_published(config: &Config, as_of: NaiveDate) -> Result<Vec<Tes
     for model in &session.project.models {
         match commit.tables.get(&model.name) {
             Some(published) => {
-                let urls: Vec<String> = published.files.iter().map(|f| format!("{}{f}", output.url)).collect();
-                runner::register_files(&session.ctx, &model.name, &urls).await?;
+                runner::register_files(&session.ctx, &model.name, &published.urls(&output)).await?;
                 tables.insert(model.name.clone());
             }
             None if model.kind == ModelKind::Sql => {

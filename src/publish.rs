@@ -139,7 +139,7 @@ impl Publisher {
                     // response was lost (then a retry finds our own record).
                     let existing = read_commit(&self.root, &path).await?;
                     if existing.run_id != self.run_id {
-                        self.discard_partition_files().await;
+                        self.discard_partition_files(commit).await;
                         return Err(PublishError::Conflict {
                             as_of: self.as_of.to_string(),
                             other_run: existing.run_id,
@@ -163,13 +163,13 @@ impl Publisher {
         }
     }
 
-    /// After losing a race: remove the copies this run made (best effort; the winner's clean-up
-    /// or the next run removes whatever remains).
-    async fn discard_partition_files(&self) {
-        let tag = format!("part-{}-", self.run_id);
-        let Ok(entries) = list(&self.root, &self.root.prefix).await else { return };
-        for meta in entries.iter().filter(|m| m.location.filename().is_some_and(|f| f.starts_with(&tag))) {
-            let _ = self.root.store.delete(&meta.location).await;
+    /// After losing a race: remove the copies this run made — the files the commit names for
+    /// tables this run wrote (best effort; the winner's clean-up or the next run removes whatever
+    /// remains).
+    async fn discard_partition_files(&self, commit: &Commit) {
+        let ours = commit.tables.values().filter(|t| t.run_id == self.run_id);
+        for file in ours.flat_map(|t| &t.files) {
+            let _ = self.root.store.delete(&self.root.path_of(file)).await;
         }
     }
 
@@ -283,7 +283,12 @@ pub async fn latest_commit(root: &Location, as_of: NaiveDate) -> Result<Option<C
 /// The URLs of a published table's files in the latest commit (what a reader should scan).
 pub async fn published_files(root: &Location, as_of: NaiveDate, table: &str) -> Result<Option<Vec<String>>, Error> {
     let Some(commit) = latest_commit(root, as_of).await? else { return Ok(None) };
-    Ok(commit.tables.get(table).map(|t| {
-        t.files.iter().map(|f| root.url_of(&StorePath::from(format!("{}/{f}", root.prefix.as_ref())), false)).collect()
-    }))
+    Ok(commit.tables.get(table).map(|t| t.urls(root)))
+}
+
+impl PublishedTable {
+    /// The URLs of the table's files (they are stored relative to the output root).
+    pub fn urls(&self, root: &Location) -> Vec<String> {
+        self.files.iter().map(|f| root.url_of(&root.path_of(f), false)).collect()
+    }
 }

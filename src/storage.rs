@@ -45,6 +45,11 @@ impl Location {
         parts.iter().fold(self.prefix.clone(), |p, part| p.join(*part))
     }
 
+    /// The path of `relative` (slash-separated, e.g. as stored in a commit record) below this folder.
+    pub fn path_of(&self, relative: &str) -> StorePath {
+        StorePath::from(format!("{}/{relative}", self.prefix.as_ref()))
+    }
+
     /// The URL of a path below the same store, as DataFusion wants it (folders end in `/`).
     pub fn url_of(&self, path: &StorePath, folder: bool) -> String {
         let mut base = self.url.clone();
