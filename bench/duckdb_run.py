@@ -24,7 +24,7 @@ def months_back(day: dt.date, months: int) -> dt.date:
 
 
 def bound_values(as_of: dt.date, params: dict, started: dt.datetime) -> dict:
-    """The values vipseg binds (src/params.rs), by placeholder name."""
+    """The values vipseg binds (src/config/params.rs, src/config/windows.rs), by placeholder name."""
     ts = lambda d: dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone.utc)
     values = {
         "as_of": ts(as_of), "as_of_date": as_of,

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use datafusion::error::DataFusionError;
 
-/// Exit statuses of the `vipseg` binary (DESIGN.md §5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+use crate::generate::GenerateError;
+
+/// Exit statuses of the `vipseg` binary (docs/contract.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExitStatus {
     /// Everything ran and was published.
@@ -55,10 +57,17 @@ pub enum ModelError {
     Cycle { cycle: String },
     #[error("model `{name}` is defined twice: {first} and {second}")]
     Duplicate { name: String, first: String, second: String },
-    #[error("--select `{selector}` matches no model")]
-    UnknownSelector { selector: String },
     #[error("{file}: {message}")]
     Declaration { file: String, message: String },
+}
+
+/// Command-line usage the project cannot satisfy (the options themselves parsed).
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    #[error("--select `{selector}` matches no model")]
+    UnknownSelector { selector: String },
+    #[error("{path} exists already; `vipseg init` never overwrites (choose another folder)")]
+    WouldOverwrite { path: PathBuf },
 }
 
 /// Faults in the input data that stop a run before any model runs.
@@ -91,6 +100,10 @@ pub enum Error {
     #[error(transparent)]
     Model(#[from] ModelError),
     #[error(transparent)]
+    Usage(#[from] UsageError),
+    #[error("generate: {0}")]
+    Generate(#[from] GenerateError),
+    #[error(transparent)]
     Input(#[from] InputError),
     #[error(transparent)]
     Publish(#[from] PublishError),
@@ -114,6 +127,10 @@ impl Error {
         match self {
             Error::Config(_) => "config",
             Error::Model(_) => "sql",
+            Error::Usage(_) => "usage",
+            // Bad options are the caller's to fix; a failed write is the machine's.
+            Error::Generate(GenerateError::InvalidOption(_) | GenerateError::UnknownCountry(_)) => "usage",
+            Error::Generate(_) => "io",
             Error::Input(_) => "input",
             Error::Publish(_) => "publish",
             Error::Clv(_) => "clv",

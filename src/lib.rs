@@ -1,32 +1,18 @@
 //! vipseg: order history to VIP segments, customer lifetime value and lookalike audiences,
 //! as SQL models on Apache DataFusion.
+//!
+//! The folders are the architecture (docs/architecture.md walks one run through them):
+//! `cli` (commands) → `run` (pipeline, data tests, publish) → `project` (the SQL model graph),
+//! `models` (models fitted in Rust), `engine` (the query session), `io` (object stores, sources,
+//! the canonical schema), `config` (settings and business parameters); `generate` writes sample
+//! data. `error` holds the crate's error type and exit statuses.
 
-pub mod bgnbd;
 pub mod cli;
-pub mod clv;
-pub mod clv_fit;
 pub mod config;
-pub mod data_tests;
-pub mod declarations;
-pub mod diagnostics;
 pub mod engine;
 pub mod error;
-pub mod gamma_gamma;
 pub mod generate;
-pub mod generate_cli;
-mod generate_orders;
-mod generate_people;
-pub mod hyp2f1;
-pub mod json_rows;
-pub mod ls;
+pub mod io;
 pub mod models;
-pub mod params;
-pub mod pipeline;
-pub mod publish;
-pub mod quality;
-pub mod run_results;
-pub mod runner;
-pub mod rust_models;
-pub mod schema;
-pub mod sources;
-pub mod storage;
+pub mod project;
+pub mod run;

@@ -1,23 +1,33 @@
 -- Per customer CLV inputs and predictions. The fit ran once, in Rust, on the patterns
--- (clv_model, clv_scores); here each customer picks up the scores of its pattern, and the
--- Gamma-Gamma expected order value is its closed form (lifetimes'
--- conditional_expected_average_profit):
---   E[value | x, m] = (q - 1) / (p x + q - 1) * p gamma / (q - 1)  +  p x / (p x + q - 1) * m
--- 12-month CLV = E[value] * discounted expected orders * lifetime margin rate clipped to [0, 1].
+-- (clv_model, clv_scores); here each customer picks up the scores of its pattern (BG/NBD, or
+-- its no-drop-out limit NBD: the purchase model is already in clv_scores), and the expected
+-- order value of the spend model clv_model names:
+--   gamma_gamma: its closed form (lifetimes' conditional_expected_average_profit)
+--     E[value | x, m] = (q - 1) / (p x + q - 1) * p gamma / (q - 1)  +  p x / (p x + q - 1) * m
+--   gamma_gamma_limit (no spend heterogeneity, q, gamma -> infinity): the population mean
+--     order value, for every customer.
+-- 12-month CLV = E[value] * discounted expected orders * lifetime margin rate clipped to [0, 1];
+-- a customer without net revenue (margin rate undefined) gets the population's margin rate.
 -- When the model could not be fitted, clv_model is empty and every prediction is null.
-WITH gamma_gamma AS (
+WITH spend_model AS (
     SELECT
-        MAX(CASE WHEN parameter = 'p' THEN estimate END) AS p,
-        MAX(CASE WHEN parameter = 'q' THEN estimate END) AS q,
-        MAX(CASE WHEN parameter = 'gamma' THEN estimate END) AS gamma
+        MAX(CASE WHEN model = 'gamma_gamma' AND parameter = 'p' THEN estimate END) AS p,
+        MAX(CASE WHEN model = 'gamma_gamma' AND parameter = 'q' THEN estimate END) AS q,
+        MAX(CASE WHEN model = 'gamma_gamma' AND parameter = 'gamma' THEN estimate END) AS gamma,
+        MAX(CASE WHEN model = 'gamma_gamma_limit' AND parameter = 'mean_value' THEN estimate END) AS mean_value
     FROM clv_model
-    WHERE model = 'gamma_gamma'
+    WHERE model IN ('gamma_gamma', 'gamma_gamma_limit')
 ),
 -- Lifetime margin rate: margin over net revenue of every line before D, net of returns.
 lifetime_margin AS (
     SELECT customer_id, CAST(SUM(CAST(margin AS DECIMAL(38, 9))) AS DOUBLE) / NULLIF(CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) AS DOUBLE), 0) AS margin_rate
     FROM int_line_values
     GROUP BY customer_id
+),
+-- The population's lifetime margin rate: the fallback for customers without net revenue.
+population_margin AS (
+    SELECT CAST(SUM(CAST(margin AS DECIMAL(38, 9))) AS DOUBLE) / NULLIF(CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) AS DOUBLE), 0) AS margin_rate
+    FROM int_line_values
 ),
 predicted AS (
     SELECT
@@ -30,14 +40,16 @@ predicted AS (
         s.expected_orders_12m,
         s.discounted_orders_12m,
         CASE
+            WHEN g.mean_value IS NOT NULL THEN g.mean_value
             WHEN g.q > 1 THEN
                 (g.q - 1) / (g.p * c.frequency + g.q - 1) * (g.p * g.gamma / (g.q - 1))
                 + (g.p * c.frequency) / (g.p * c.frequency + g.q - 1) * c.mean_repeat_value
         END AS expected_order_value,
-        LEAST(GREATEST(COALESCE(m.margin_rate, 0), 0), 1) AS margin_rate
+        LEAST(GREATEST(COALESCE(m.margin_rate, pm.margin_rate, 0), 0), 1) AS margin_rate
     -- the small side first: the engine keeps the left side of a cross join in memory and streams
     -- the right one through it (the other way round it emits one batch per left row)
-    FROM gamma_gamma AS g
+    FROM spend_model AS g
+    CROSS JOIN population_margin AS pm
     CROSS JOIN clv_calibration AS c
     LEFT JOIN clv_scores AS s
         ON s.frequency = c.frequency

@@ -1,4 +1,4 @@
--- The value measures of DESIGN.md §1 per customer and period ('12m', 'prior12m'), one
+-- The value measures of docs/contract.md §1 per customer and period ('12m', 'prior12m'), one
 -- definition for both: customer_value shows 12m; lapsed_vip compares prior12m with today's bar.
 WITH periods AS (
     SELECT '12m' AS period

@@ -1,5 +1,5 @@
 -- One row per customer with any completed order before the as-of date D, with the measures of
--- DESIGN.md §1 (12m = [D - 12 months, D), money in the shop's currency). A customer without a
+-- docs/contract.md §1 (12m = [D - 12 months, D), money in the shop's currency). A customer without a
 -- customer record still gets a row: this table is built from orders only.
 WITH orders AS (
     SELECT

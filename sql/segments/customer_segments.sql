@@ -1,6 +1,6 @@
 -- Segment memberships, long form: one row per (customer, segment) saying why — the value and
 -- the threshold it crossed. VIP rows carry the tier (ranking and tiers: vip_status). Rules and
--- defaults: DESIGN.md §1 and [params].
+-- defaults: docs/contract.md §1 and [params].
 WITH judged AS (
     SELECT
         cv.*,

@@ -1,4 +1,4 @@
--- Every customer's standing for VIP (DESIGN.md §1): the ranking value chosen by vip_rank_by,
+-- Every customer's standing for VIP (docs/contract.md §1): the ranking value chosen by vip_rank_by,
 -- eligibility, rank, tier and the thresholds, so "why (not) VIP?" is answered by one row.
 WITH customers AS (
     SELECT

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use chrono::{NaiveDate, Utc};
 use clap::Args;
 
+use super::output::print_json;
 use crate::error::{Error, ExitStatus};
 use crate::generate::{GenerateOptions, generate};
 
@@ -40,7 +41,7 @@ pub fn run(args: &GenerateArgs) -> Result<ExitStatus, Error> {
         bad_rows: args.bad_rows,
         ..GenerateOptions::default()
     };
-    let summary = generate(&options).map_err(|e| Error::Internal(format!("generate: {e}")))?;
-    crate::cli::print_json(&serde_json::to_value(&summary).map_err(|e| Error::Internal(e.to_string()))?);
+    let summary = generate(&options)?;
+    print_json(&serde_json::to_value(&summary).map_err(|e| Error::Internal(e.to_string()))?);
     Ok(ExitStatus::Success)
 }

@@ -3,14 +3,15 @@
 use datafusion::prelude::SessionContext;
 use serde_json::json;
 
-use crate::cli::{ProjectArgs, print_json};
+use super::args::ProjectArgs;
+use super::output::print_json;
 use crate::error::{Error, ExitStatus};
-use crate::models::Project;
+use crate::project::Project;
 
 pub fn ls(project: &ProjectArgs, as_json: bool) -> Result<ExitStatus, Error> {
     let config = project.load()?;
     // Parsing needs only a session's SQL settings; no source is read.
-    let project = Project::load(&config.models.dir, &SessionContext::new().state())?;
+    let project = Project::load(config.models.location(), &SessionContext::new().state())?;
     if as_json {
         let models: Vec<_> = project
             .models

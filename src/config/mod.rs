@@ -1,17 +1,22 @@
 //! `vipseg.toml`: sources, output, business parameters and engine settings, merged
 //! flags > environment > file > defaults. Unknown keys and bad values are errors naming the key.
 
+mod engine;
+pub mod params;
+pub mod template;
+pub mod windows;
+
+pub use self::engine::{EngineConfig, EngineKind};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use self::params::Params;
 use crate::error::ConfigError;
-use crate::params::Params;
-
-/// Sources the shipped SQL reads; the last four may be left out (an empty table stands in).
-pub const REQUIRED_SOURCES: [&str; 3] = ["orders", "order_lines", "customers"];
-pub const OPTIONAL_SOURCES: [&str; 4] = ["returns", "support_tickets", "referrals", "reviews"];
+use crate::io::schema::Source;
+use crate::project::model_files::ModelsLocation;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,91 +69,21 @@ impl Default for OutputConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelsConfig {
-    /// Folder of the SQL models (`*.sql`) and their declarations (`models.toml`).
-    #[serde(default = "default_models_dir")]
-    pub dir: PathBuf,
+    /// Folder of the SQL models (`*.sql`) and their declarations (`models.toml`), as written by
+    /// `vipseg init`. Unset: the models shipped in the binary.
+    pub dir: Option<PathBuf>,
 }
 
-fn default_models_dir() -> PathBuf {
-    PathBuf::from("sql")
-}
-
-impl Default for ModelsConfig {
-    fn default() -> Self {
-        Self { dir: default_models_dir() }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum EngineKind {
-    /// In-process DataFusion.
-    #[default]
-    Local,
-    /// An Apache DataFusion Ballista cluster (`scheduler` URL).
-    Ballista,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct EngineConfig {
-    pub kind: EngineKind,
-    /// Ballista scheduler, e.g. `df://127.0.0.1:50050`.
-    pub scheduler: Option<String>,
-    /// Parallelism of queries; default: the number of cores.
-    pub target_partitions: Option<usize>,
-    /// Memory pool for the engine, e.g. `4GiB`; beyond it, sorts and joins spill to disk.
-    pub memory_limit: Option<String>,
-    /// Object store requests: retries of a failed request.
-    pub max_retries: usize,
-    /// Object store requests: give up retrying after this many seconds.
-    pub retry_timeout_secs: u64,
-    /// Object store requests: timeout of one request.
-    pub request_timeout_secs: u64,
-    /// Object store requests: timeout of connecting.
-    pub connect_timeout_secs: u64,
-}
-
-impl Default for EngineConfig {
-    fn default() -> Self {
-        Self {
-            kind: EngineKind::Local,
-            scheduler: None,
-            target_partitions: None,
-            memory_limit: None,
-            max_retries: 10,
-            retry_timeout_secs: 180,
-            request_timeout_secs: 30,
-            connect_timeout_secs: 5,
+impl ModelsConfig {
+    pub fn location(&self) -> ModelsLocation<'_> {
+        match &self.dir {
+            Some(dir) => ModelsLocation::Folder(dir),
+            None => ModelsLocation::Shipped,
         }
     }
-}
-
-impl EngineConfig {
-    pub fn memory_limit_bytes(&self) -> Result<Option<usize>, ConfigError> {
-        self.memory_limit.as_deref().map(parse_bytes).transpose()
-    }
-}
-
-/// `4GiB`, `512MiB`, `2G`, `1000000` → bytes. A dozen lines: not worth a crate.
-fn parse_bytes(text: &str) -> Result<usize, ConfigError> {
-    let text = text.trim();
-    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kb" | "kib" => 1024.0,
-        "m" | "mb" | "mib" => 1024.0 * 1024.0,
-        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
-        _ => return Err(ConfigError::invalid("engine.memory_limit", format!("unknown unit in `{text}`"))),
-    };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| ConfigError::invalid("engine.memory_limit", format!("`{text}` is not a size like 4GiB")))?;
-    Ok((value * factor) as usize)
 }
 
 /// Settings given on the command line or in `VIPSEG_*` variables; they win over the file.
@@ -181,11 +116,7 @@ impl Config {
     pub fn read(path: &Path) -> Result<Config, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        Self::parse(&text).map_err(|message| ConfigError::Parse { path: path.to_path_buf(), message })
-    }
-
-    pub fn parse(text: &str) -> Result<Config, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })
     }
 
     fn apply(&mut self, o: &Overrides) -> Result<(), ConfigError> {
@@ -193,7 +124,7 @@ impl Config {
             self.output.url = url.clone();
         }
         if let Some(dir) = &o.models_dir {
-            self.models.dir = dir.clone();
+            self.models.dir = Some(dir.clone());
         }
         if let Some(kind) = o.engine {
             self.engine.kind = kind;
@@ -224,20 +155,18 @@ impl Config {
             resolve(&mut source.url);
         }
         resolve(&mut self.output.url);
-        if self.models.dir.is_relative() {
-            self.models.dir = base.join(&self.models.dir);
+        if let Some(dir) = self.models.dir.as_mut().filter(|d| d.is_relative()) {
+            *dir = base.join(&*dir);
         }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
         for name in self.sources.keys() {
-            if !REQUIRED_SOURCES.contains(&name.as_str()) && !OPTIONAL_SOURCES.contains(&name.as_str()) {
+            if Source::from_name(name).is_none() {
+                let known: Vec<&str> = Source::ALL.iter().map(|s| s.name()).collect();
                 return Err(ConfigError::invalid(
                     format!("sources.{name}"),
-                    format!(
-                        "unknown source; expected one of {}",
-                        [REQUIRED_SOURCES.as_slice(), OPTIONAL_SOURCES.as_slice()].concat().join(", ")
-                    ),
+                    format!("unknown source; expected one of {}", known.join(", ")),
                 ));
             }
         }
@@ -253,12 +182,15 @@ impl Config {
 
     /// Checks that every required source is declared (not needed by `generate` or `ls`).
     pub fn require_sources(&self) -> Result<(), ConfigError> {
-        for name in REQUIRED_SOURCES {
-            if !self.sources.contains_key(name) {
-                return Err(ConfigError::Missing { key: format!("sources.{name}.url") });
-            }
+        match Source::ALL.into_iter().find(|s| s.required() && self.source(*s).is_none()) {
+            Some(missing) => Err(ConfigError::Missing { key: format!("sources.{missing}.url") }),
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// The declared source, if any.
+    pub fn source(&self, source: Source) -> Option<&SourceConfig> {
+        self.sources.get(source.name())
     }
 }
 
@@ -273,20 +205,24 @@ fn override_params(params: &Params, pairs: &[String]) -> Result<Params, ConfigEr
             .ok()
             .and_then(|mut t| t.remove("v"))
             .unwrap_or_else(|| toml::Value::String(raw.to_string()));
-        set_dotted(&mut table, key.trim(), value).map_err(|m| ConfigError::invalid(format!("params.{key}"), m))?;
+        set_dotted(&mut table, key.trim(), key, value)?;
     }
     Params::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::invalid("params", e.to_string()))
 }
 
-fn set_dotted(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
+/// Sets `key` (dotted: `vip_tier_shares.gold`) of the parameter table; `full_key` names it in errors.
+fn set_dotted(table: &mut toml::Table, key: &str, full_key: &str, value: toml::Value) -> Result<(), ConfigError> {
     match key.split_once('.') {
         None => {
             table.insert(key.to_string(), value);
             Ok(())
         }
         Some((head, rest)) => match table.get_mut(head) {
-            Some(toml::Value::Table(inner)) => set_dotted(inner, rest, value),
-            _ => Err(format!("`{head}` is not a table of parameters")),
+            Some(toml::Value::Table(inner)) => set_dotted(inner, rest, full_key, value),
+            _ => Err(ConfigError::invalid(
+                format!("params.{full_key}"),
+                format!("`{head}` is not a table of parameters"),
+            )),
         },
     }
 }

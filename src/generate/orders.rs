@@ -1,61 +1,24 @@
 //! The purchase process of `vipseg generate`: per customer a BG/NBD purchase history, Gamma-Gamma
 //! order values split into order lines, and the returns, support tickets, reviews and referrals
 //! that follow from it. Everything here is drawn from one RNG per customer block, in a fixed order,
-//! and kept in compact records (numbers, not strings) until `generate.rs` writes the Parquet files.
+//! and kept in compact records (`records.rs`) until `write.rs` writes the Parquet files.
 
 use rand::Rng;
 use rand::rngs::StdRng;
 use rand_distr::{Beta, Distribution, Exp, Gamma, Poisson};
 
-use crate::generate::{DAY_US, Plan};
+use crate::generate::catalog::CATEGORIES;
+use crate::generate::plan::{DAY_US, Plan, pick, secs};
+use crate::generate::records::{
+    BlockOrders, CANCELLED, COMPLETED, LineRec, OrderRec, PENDING, REFUNDED, ReferralRec, ReturnRec, ReviewRec, Signup,
+    TicketRec,
+};
 
-/// Order status codes, the index into [`STATUSES`].
-pub(crate) const COMPLETED: u8 = 0;
-pub(crate) const CANCELLED: u8 = 1;
-pub(crate) const PENDING: u8 = 2;
-pub(crate) const REFUNDED: u8 = 3;
-pub(crate) const STATUSES: [&str; 4] = ["completed", "cancelled", "pending", "refunded"];
-pub(crate) const CHANNELS: [&str; 4] = ["web", "app", "store", "marketplace"];
 const CHANNEL_WEIGHTS: [f64; 4] = [0.45, 0.30, 0.15, 0.10];
 
-/// Customer index that stands for a null `customer_id` (bad rows only).
-pub(crate) const NO_CUSTOMER: u32 = u32::MAX;
-
-/// A product category: its share of lines, its gross margin on the list price, the typical
-/// unit price of its products and how often its lines are returned.
-pub(crate) struct Category {
-    pub name: &'static str,
-    pub sku_prefix: &'static str,
-    weight: f64,
-    /// (list price - unit cost) / list price, on average.
-    margin: f64,
-    /// Median unit price in currency units; a line's price makes the category more or less likely.
-    typical_price: f64,
-    return_rate: f64,
-}
-
-const fn category(name: &'static str, sku_prefix: &'static str, shares: [f64; 4]) -> Category {
-    let [weight, margin, typical_price, return_rate] = shares;
-    Category { name, sku_prefix, weight, margin, typical_price, return_rate }
-}
-
-/// Categories: [share of lines, margin on list price, typical unit price, share of lines returned].
-pub(crate) const CATEGORIES: [Category; 10] = [
-    category("electronics", "ELE", [0.13, 0.18, 180.0, 0.04]),
-    category("home_appliances", "APL", [0.07, 0.28, 120.0, 0.03]),
-    category("home_garden", "HOM", [0.12, 0.42, 45.0, 0.02]),
-    category("fashion", "FAS", [0.17, 0.58, 40.0, 0.10]),
-    category("shoes", "SHO", [0.09, 0.50, 70.0, 0.11]),
-    category("accessories", "ACC", [0.09, 0.70, 25.0, 0.035]),
-    category("beauty", "BEA", [0.11, 0.64, 18.0, 0.015]),
-    category("sports", "SPO", [0.09, 0.36, 50.0, 0.035]),
-    category("toys", "TOY", [0.06, 0.40, 28.0, 0.02]),
-    category("books", "BOO", [0.07, 0.30, 14.0, 0.01]),
-];
-
-// Shares and rates of the behaviour around the model (documented in `generate.rs`).
+// Shares and rates of the behaviour around the model (documented in `mod.rs`).
 /// Customer records that never ordered (newsletter sign-ups, abandoned accounts).
-pub(crate) const PROSPECT_SHARE: f64 = 0.03;
+const PROSPECT_SHARE: f64 = 0.03;
 /// Customers who buy mostly discounted items.
 const BARGAIN_SHARE: f64 = 0.15;
 /// Customers who return far more than others, and their return-rate multiplier.
@@ -78,83 +41,6 @@ const HOUR_WEIGHTS: [f64; 24] = [
     2.5,
 ];
 
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct OrderRec {
-    pub ts: i64,
-    /// Global customer index (`customer_id` = `C` + index + 1), or [`NO_CUSTOMER`].
-    pub cust: u32,
-    pub status: u8,
-    pub channel: u8,
-    /// Lines `first_line .. first_line + n_lines` of the line vector.
-    pub first_line: u32,
-    pub n_lines: u8,
-    /// The number in `order_id`, assigned once all orders are known (chronological).
-    pub id: u64,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct LineRec {
-    /// Index into [`CATEGORIES`].
-    pub category: u8,
-    /// Price bucket and item within the category: the SKU is `<prefix>-<sku:05>`.
-    pub sku: u32,
-    pub quantity: i64,
-    pub unit_cents: i64,
-    pub list_cents: i64,
-    pub cost_cents: i64,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ReturnRec {
-    pub order: u32,
-    pub line: u32,
-    pub quantity: i64,
-    pub refund_cents: i64,
-    pub ts: i64,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct TicketRec {
-    pub cust: u32,
-    pub ts: i64,
-    /// Cost in cents, negative = null (the pipeline then uses `ticket_cost`).
-    pub cost_cents: i64,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ReferralRec {
-    pub referrer: u32,
-    pub referred: u32,
-    pub ts: i64,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ReviewRec {
-    pub cust: u32,
-    pub ts: i64,
-    pub rating: u8,
-}
-
-/// When a customer record was created (for `consent_ts`) and whether the customer ever ordered.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Signup {
-    pub ts: i64,
-    pub buyer: bool,
-}
-
-/// Everything the purchase process draws for one block of customers. Order and line indices
-/// are local to the block until `generate.rs` concatenates the blocks.
-#[derive(Default)]
-pub(crate) struct BlockOrders {
-    pub orders: Vec<OrderRec>,
-    pub lines: Vec<LineRec>,
-    pub returns: Vec<ReturnRec>,
-    pub tickets: Vec<TicketRec>,
-    pub referrals: Vec<ReferralRec>,
-    pub reviews: Vec<ReviewRec>,
-    pub signups: Vec<Signup>,
-}
-
 /// The model's distributions, built once per block.
 struct Dists {
     lambda: Gamma<f64>,
@@ -175,7 +61,7 @@ struct Traits {
 }
 
 /// Draws the order history of customers `first .. first + count` (global indices).
-pub(crate) fn generate_block(plan: &Plan, first: u32, count: u32, rng: &mut StdRng) -> BlockOrders {
+pub(super) fn generate_block(plan: &Plan, first: u32, count: u32, rng: &mut StdRng) -> BlockOrders {
     let t = &plan.truth;
     let dists = Dists {
         lambda: Gamma::new(t.r, 1.0 / t.alpha).expect("validated"),
@@ -517,11 +403,6 @@ fn referrals(plan: &Plan, first_orders: &[(u32, i64)], rng: &mut StdRng, out: &m
     }
 }
 
-/// Truncates a timestamp (µs) to whole seconds, as most shop systems store them.
-pub(crate) fn secs(ts: i64) -> i64 {
-    ts - ts.rem_euclid(1_000_000)
-}
-
 fn pick_category(rng: &mut StdRng, price: Option<f64>) -> u8 {
     let mut w = [0.0; CATEGORIES.len()];
     for (i, c) in CATEGORIES.iter().enumerate() {
@@ -536,19 +417,6 @@ fn pick_category(rng: &mut StdRng, price: Option<f64>) -> u8 {
             };
     }
     pick(rng, &w) as u8
-}
-
-/// Index drawn with the given (not necessarily normalised) weights.
-pub(crate) fn pick(rng: &mut StdRng, weights: &[f64]) -> usize {
-    let total: f64 = weights.iter().sum();
-    let mut x = rng.random::<f64>() * total;
-    for (i, w) in weights.iter().enumerate() {
-        if x < *w {
-            return i;
-        }
-        x -= w;
-    }
-    weights.len() - 1
 }
 
 fn cumulative(weights: &[f64; 24]) -> [f64; 24] {

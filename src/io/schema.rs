@@ -1,5 +1,5 @@
-//! The canonical input schema of DESIGN.md §2 (docs/canonical-schema.md): what every source is
-//! registered as, and which stored types a file may use for each column.
+//! The canonical input schema (docs/canonical-schema.md): the sources, what each is registered
+//! as, and which stored types a file may use for each column.
 
 use std::sync::Arc;
 
@@ -115,24 +115,90 @@ const CUSTOMERS: &[Column] = &[
 const REFERRALS: &[Column] = &[col("referrer_id", Text), col("referred_id", Text), col("referral_ts", Timestamp)];
 const REVIEWS: &[Column] = &[col("customer_id", Text), col("review_ts", Timestamp), opt("rating", Integer)];
 
-/// The canonical columns of a source, or `None` for an unknown source name.
-pub fn columns(source: &str) -> Option<&'static [Column]> {
-    Some(match source {
-        "orders" => ORDERS,
-        "order_lines" => ORDER_LINES,
-        "returns" => RETURNS,
-        "support_tickets" => SUPPORT_TICKETS,
-        "customers" => CUSTOMERS,
-        "referrals" => REFERRALS,
-        "reviews" => REVIEWS,
-        _ => return None,
-    })
+/// The input sources of the canonical schema: one enum, so no code path meets an unknown name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Orders,
+    OrderLines,
+    Customers,
+    Returns,
+    SupportTickets,
+    Referrals,
+    Reviews,
 }
 
-/// The Arrow schema a source is registered with (all columns nullable: staging rejects nulls
-/// with a reason instead of failing the read).
-pub fn arrow_schema(source: &str) -> Option<SchemaRef> {
-    let fields: Vec<Field> =
-        columns(source)?.iter().map(|c| Field::new(c.name, c.kind.canonical_type(), true)).collect();
-    Some(Arc::new(Schema::new(fields)))
+impl Source {
+    /// Every source, the required ones first.
+    pub const ALL: [Source; 7] = [
+        Source::Orders,
+        Source::OrderLines,
+        Source::Customers,
+        Source::Returns,
+        Source::SupportTickets,
+        Source::Referrals,
+        Source::Reviews,
+    ];
+
+    /// The name in `[sources.<name>]`, in `raw.<name>` and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Orders => "orders",
+            Source::OrderLines => "order_lines",
+            Source::Customers => "customers",
+            Source::Returns => "returns",
+            Source::SupportTickets => "support_tickets",
+            Source::Referrals => "referrals",
+            Source::Reviews => "reviews",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// A required source must be configured and hold rows; an optional one left out reads as empty.
+    pub fn required(self) -> bool {
+        matches!(self, Source::Orders | Source::OrderLines | Source::Customers)
+    }
+
+    /// The canonical columns.
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            Source::Orders => ORDERS,
+            Source::OrderLines => ORDER_LINES,
+            Source::Returns => RETURNS,
+            Source::SupportTickets => SUPPORT_TICKETS,
+            Source::Customers => CUSTOMERS,
+            Source::Referrals => REFERRALS,
+            Source::Reviews => REVIEWS,
+        }
+    }
+
+    /// The Arrow schema the source is registered with (all columns nullable: staging rejects
+    /// nulls with a reason instead of failing the read).
+    pub fn arrow_schema(self) -> SchemaRef {
+        let fields: Vec<Field> =
+            self.columns().iter().map(|c| Field::new(c.name, c.kind.canonical_type(), true)).collect();
+        Arc::new(Schema::new(fields))
+    }
+
+    /// The Hive-style partition column of the sample data's folders (`<column>=YYYY-MM`), by the
+    /// month of the row's own timestamp (lines by their order's); None for the customer snapshot.
+    pub fn partition_column(self) -> Option<&'static str> {
+        match self {
+            Source::Orders | Source::OrderLines => Some("order_month"),
+            Source::Returns => Some("return_month"),
+            Source::SupportTickets => Some("ticket_month"),
+            Source::Referrals => Some("referral_month"),
+            Source::Reviews => Some("review_month"),
+            Source::Customers => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }

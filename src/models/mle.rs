@@ -1,9 +1,12 @@
 //! Shared maximum-likelihood machinery of the CLV models: error type, fit report, optimiser, standard errors.
 //!
 //! Models hand in a `LogLikelihood` over log-parameters (so every parameter stays positive
-//! without bounds). The optimum is found with L-BFGS (argmin) and then polished with a few
-//! Newton steps on the numerical Hessian; that Hessian also yields the standard errors, which
-//! are reported in the natural parameter space, as lifetimes' `summary` does.
+//! without bounds), optionally with lifetimes' L2 penalty ([`Penalty`]). The optimum is found
+//! with L-BFGS (argmin) and then polished with a few Newton steps on the numerical Hessian; that
+//! Hessian also yields the standard errors, which are reported in the natural parameter space,
+//! as lifetimes' `summary` does. Near a boundary (a parameter running to 0 or infinity, where
+//! the log-parameter is far out and the likelihood flat) the Hessian may not be positive
+//! definite: the fit still stands, without polish, and its standard errors are not available.
 
 use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
@@ -29,6 +32,8 @@ pub enum ClvError {
     FitFailed { model: &'static str, reason: String },
     #[error("non-finite result: {0}")]
     NonFinite(String),
+    #[error("neither the model nor its boundary limit could be fitted: {full}; limit: {limit}")]
+    NoModel { full: Box<ClvError>, limit: Box<ClvError> },
 }
 
 /// Outcome of a maximum-likelihood fit, ready to be written to the run results.
@@ -36,15 +41,21 @@ pub enum ClvError {
 pub struct FitReport<P> {
     /// Fitted parameters in natural units (time in the input's unit, money in the input's unit).
     pub params: P,
-    /// Total weighted log-likelihood at the optimum, in the input's units (as in the papers).
+    /// Total weighted log-likelihood at the optimum, in the input's units (as in the papers),
+    /// without the penalty.
     pub log_likelihood: f64,
+    /// What was minimised, as lifetimes reports it (`_negative_log_likelihood_`): the mean
+    /// negative log-likelihood per customer plus the penalty, on lifetimes' axes (BG/NBD time
+    /// rescaled so the oldest customer has age 1, money in the input's unit).
+    pub objective: f64,
     /// L-BFGS iterations plus Newton polishing steps.
     pub iterations: u64,
     /// True when the gradient at the optimum met the strict tolerance ([`STRICT_GRADIENT`]);
     /// a fit that misses the loose one is an error instead of a report.
     pub converged: bool,
-    /// Asymptotic standard errors from the inverse Hessian, same layout as `params`.
-    pub std_errors: P,
+    /// Asymptotic standard errors from the inverse Hessian, same layout as `params`; `None`
+    /// when the Hessian is not positive definite there (an optimum near a boundary).
+    pub std_errors: Option<P>,
     /// Number of customers (sum of the pattern weights) the fit used.
     pub n_customers: u64,
 }
@@ -79,48 +90,113 @@ pub(crate) trait LogLikelihood {
     fn total_weight(&self) -> f64;
 }
 
+/// lifetimes' `penalizer_coef`: `coef * sum(theta_k^2)` added to the mean negative
+/// log-likelihood, with theta_k in lifetimes' units: `exp(log_param_k) * unit_k` (the model
+/// knows how its internal rescaling relates to lifetimes' units).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Penalty {
+    pub coef: f64,
+    pub units: Vec<f64>,
+}
+
+impl Penalty {
+    /// No penalty (lifetimes' default `penalizer_coef = 0`).
+    pub fn none() -> Self {
+        Penalty { coef: 0.0, units: Vec::new() }
+    }
+
+    fn value(&self, log_params: &[f64]) -> f64 {
+        if self.coef == 0.0 {
+            return 0.0;
+        }
+        self.coef * log_params.iter().zip(&self.units).map(|(lp, u)| (lp.exp() * u).powi(2)).sum::<f64>()
+    }
+
+    /// d/d log_param_k of coef * (exp(log_param_k) * unit_k)^2 = 2 * coef * theta_k^2, added in.
+    fn add_gradient(&self, log_params: &[f64], grad: &mut [f64]) {
+        if self.coef == 0.0 {
+            return;
+        }
+        for ((g, lp), u) in grad.iter_mut().zip(log_params).zip(&self.units) {
+            *g += 2.0 * self.coef * (lp.exp() * u).powi(2);
+        }
+    }
+}
+
+/// The objective the optimiser sees: the mean negative log-likelihood plus the penalty.
+struct Penalized<'a, L> {
+    ll: &'a L,
+    penalty: &'a Penalty,
+}
+
+impl<L: LogLikelihood> LogLikelihood for Penalized<'_, L> {
+    fn mean_nll(&self, log_params: &[f64]) -> f64 {
+        self.ll.mean_nll(log_params) + self.penalty.value(log_params)
+    }
+
+    fn mean_nll_grad(&self, log_params: &[f64], grad: &mut [f64]) -> f64 {
+        let v = self.ll.mean_nll_grad(log_params, grad);
+        self.penalty.add_gradient(log_params, grad);
+        v + self.penalty.value(log_params)
+    }
+
+    fn total_weight(&self) -> f64 {
+        self.ll.total_weight()
+    }
+}
+
 /// The optimum in log-parameter space and the variances of the log-parameters.
 pub(crate) struct MleOptimum {
     pub log_params: Vec<f64>,
+    /// Mean negative log-likelihood per customer, without the penalty.
     pub mean_nll: f64,
+    /// What was minimised: `mean_nll` plus the penalty (lifetimes' `_negative_log_likelihood_`).
+    pub objective: f64,
     pub iterations: u64,
     pub converged: bool,
-    pub log_param_variances: Vec<f64>,
+    /// None when the Hessian is not positive definite (an optimum near a boundary).
+    pub log_param_variances: Option<Vec<f64>>,
 }
 
-/// Maximises the likelihood from `start`; `model` names the model in errors.
-pub(crate) fn maximise<L: LogLikelihood>(ll: &L, start: &[f64], model: &'static str) -> Result<MleOptimum, ClvError> {
+/// Minimises the mean negative log-likelihood plus `penalty` from `start`; `model` names the
+/// model in errors. An optimum whose Hessian is not positive definite (near a boundary) is not
+/// an error: it is returned unpolished, without variances.
+pub(crate) fn maximise<L: LogLikelihood>(
+    ll: &L,
+    start: &[f64],
+    model: &'static str,
+    penalty: &Penalty,
+) -> Result<MleOptimum, ClvError> {
+    let objective = Penalized { ll, penalty };
     let failed = |reason: String| ClvError::FitFailed { model, reason };
-    let (mut x, iterations) = run_lbfgs(ll, start).map_err(|e| failed(e.to_string()))?;
-    let (steps, hessian) = newton_polish(ll, &mut x).ok_or_else(|| {
-        failed("the Hessian at the optimum is not positive definite (parameters not identified)".into())
-    })?;
-    let grad_norm = gradient_norm(ll, &x);
+    let (mut x, iterations) = run_lbfgs(&objective, start).map_err(|e| failed(e.to_string()))?;
+    let (steps, hessian) = newton_polish(&objective, &mut x);
+    let grad_norm = gradient_norm(&objective, &x);
     if grad_norm.is_nan() || grad_norm > LOOSE_GRADIENT {
         return Err(failed(format!("no optimum found (gradient norm {grad_norm:e})")));
     }
-    let mean_nll = ll.mean_nll(&x);
-    let variances = inverse_diagonal(&hessian, ll.total_weight())
-        .ok_or_else(|| failed("the Hessian at the optimum is singular".into()))?;
-    if !mean_nll.is_finite() || x.iter().any(|v| !v.is_finite()) {
+    let (mean_nll, value) = (ll.mean_nll(&x), objective.mean_nll(&x));
+    if !(mean_nll.is_finite() && value.is_finite()) || x.iter().any(|v| !v.is_finite()) {
         return Err(ClvError::NonFinite(format!("{model} fit")));
     }
     Ok(MleOptimum {
         log_params: x,
         mean_nll,
+        objective: value,
         iterations: iterations + steps,
         converged: grad_norm <= STRICT_GRADIENT,
-        log_param_variances: variances,
+        log_param_variances: hessian.and_then(|h| inverse_diagonal(&h, ll.total_weight())),
     })
 }
 
-/// `exp(log_param)` and its standard error `param * sd(log_param)` (delta method, exact at the
-/// optimum where the gradient vanishes), both checked finite.
-pub(crate) fn natural_with_se(log_param: f64, log_variance: f64, what: &str) -> Result<(f64, f64), ClvError> {
-    let value = log_param.exp();
-    let se = value * log_variance.sqrt();
-    finite(value, what)?;
-    Ok((value, finite(se, what)?))
+/// Standard errors of `exp(log_param)` for each parameter, `param * sd(log_param)` (delta
+/// method, exact at the optimum where the gradient vanishes), each times its unit; None when
+/// the variances are not available or a result is not finite.
+pub(crate) fn natural_std_errors(opt: &MleOptimum, units: &[f64]) -> Option<Vec<f64>> {
+    let variances = opt.log_param_variances.as_ref()?;
+    let se: Vec<f64> =
+        opt.log_params.iter().zip(variances).zip(units).map(|((lp, v), u)| lp.exp() * v.sqrt() * u).collect();
+    se.iter().all(|s| s.is_finite()).then_some(se)
 }
 
 /// Passes a finite value through and turns anything else into [`ClvError::NonFinite`].
@@ -209,11 +285,12 @@ fn gradient_norm<L: LogLikelihood>(ll: &L, x: &[f64]) -> f64 {
 }
 
 /// Newton steps on the numerical Hessian until the gradient stops shrinking; returns the number
-/// of steps taken and the Hessian at the final point (None if it is not positive definite).
+/// of steps taken and the Hessian at the final point (None if it is not positive definite:
+/// then no step is taken where it is not).
 ///
 /// Steps are accepted on a smaller gradient norm, not a smaller cost: this close to the optimum
 /// the cost differences are below f64 resolution, while the gradient is still well resolved.
-fn newton_polish<L: LogLikelihood>(ll: &L, x: &mut Vec<f64>) -> Option<(u64, Vec<Vec<f64>>)> {
+fn newton_polish<L: LogLikelihood>(ll: &L, x: &mut Vec<f64>) -> (u64, Option<Vec<Vec<f64>>>) {
     let mut hessian = numerical_hessian(ll, x);
     let (mut steps, mut g) = (0, vec![0.0; x.len()]);
     while steps < MAX_NEWTON_STEPS {
@@ -222,7 +299,7 @@ fn newton_polish<L: LogLikelihood>(ll: &L, x: &mut Vec<f64>) -> Option<(u64, Vec
         if g_now <= POLISHED_GRADIENT {
             break;
         }
-        let step = cholesky_solve(&hessian, &g)?;
+        let Some(step) = cholesky_solve(&hessian, &g) else { break };
         let candidate: Vec<f64> = x.iter().zip(&step).map(|(xi, si)| xi - si).collect();
         let g_next = gradient_norm(ll, &candidate);
         if g_next.is_nan() || g_next >= g_now {
@@ -232,7 +309,7 @@ fn newton_polish<L: LogLikelihood>(ll: &L, x: &mut Vec<f64>) -> Option<(u64, Vec
         hessian = numerical_hessian(ll, x);
         steps += 1;
     }
-    cholesky(&hessian).map(|_| (steps, hessian))
+    (steps, cholesky(&hessian).map(|_| hessian))
 }
 
 /// Hessian of the mean NLL by central differences of the analytic gradient, symmetrised.

@@ -2,7 +2,6 @@
 //! declared on its columns, in the manner of dbt's `schema.yml`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Deserialize;
 
@@ -73,13 +72,7 @@ pub struct Relationship {
     pub field: String,
 }
 
-/// Reads `models.toml`; a missing file declares nothing (every model is a view).
-pub fn load(path: &Path) -> Result<BTreeMap<String, ModelDeclaration>, ModelError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-        Err(source) => return Err(ModelError::Read { path: path.to_path_buf(), source }),
-    };
-    toml::from_str(&text)
-        .map_err(|e| ModelError::Declaration { file: path.display().to_string(), message: e.to_string() })
+/// Parses `models.toml` (`file` names it in errors).
+pub fn parse(text: &str, file: &str) -> Result<BTreeMap<String, ModelDeclaration>, ModelError> {
+    toml::from_str(text).map_err(|e| ModelError::Declaration { file: file.to_string(), message: e.to_string() })
 }

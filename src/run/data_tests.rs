@@ -5,14 +5,15 @@
 
 use datafusion::common::{JoinType, ParamValues};
 use datafusion::dataframe::DataFrame;
+use datafusion::execution::FunctionRegistry;
 use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::{Expr, col, ident, lit};
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
-use crate::declarations::{ColumnTest, NamedTest};
 use crate::error::Error;
-use crate::models::{Assertion, Model};
+use crate::project::declarations::{ColumnTest, NamedTest};
+use crate::project::{Assertion, Model};
 
 /// Rows of failing examples kept in the results of a failed test.
 const SAMPLE_ROWS: usize = 5;
@@ -36,9 +37,13 @@ pub enum TestStatus {
     Fail,
 }
 
-/// Runs every column test declared on `model` (a registered table).
+/// Runs every column test declared on `model` (a registered table), and on a published table the
+/// check that no floating-point column holds NaN (an undefined value must be null).
 pub async fn column_tests(ctx: &SessionContext, model: &Model) -> Result<Vec<TestResult>, Error> {
     let mut results = Vec::new();
+    if model.declaration.publish {
+        results.extend(no_nan(ctx, &model.name).await?);
+    }
     for (column, tests) in &model.declaration.tests {
         for test in tests {
             let (label, failing) = failing_rows(ctx, &model.name, column, test).await?;
@@ -86,9 +91,25 @@ async fn failing_rows(
     })
 }
 
+/// `no_nan(<table>)`: the rows where any floating-point column is NaN. NaN poisons every sum and
+/// comparison a reader makes; an undefined ratio is null. None when the table has no such column.
+async fn no_nan(ctx: &SessionContext, table: &str) -> Result<Option<TestResult>, Error> {
+    let frame = ctx.table(table).await?;
+    let isnan = ctx.udf("isnan")?;
+    let any_nan = frame
+        .schema()
+        .fields()
+        .iter()
+        .filter(|f| f.data_type().is_floating())
+        .map(|f| isnan.call(vec![ident(f.name())]).is_true())
+        .reduce(Expr::or);
+    let Some(any_nan) = any_nan else { return Ok(None) };
+    Ok(Some(outcome(format!("no_nan({table})"), Some(table.to_string()), frame.filter(any_nan)?).await?))
+}
+
 /// Runs a custom assertion: it fails when its SELECT returns any row.
 pub async fn assertion(ctx: &SessionContext, assertion: &Assertion, params: &ParamValues) -> Result<TestResult, Error> {
-    let frame = crate::runner::plan(ctx, &assertion.file, &assertion.sql, params).await?;
+    let frame = crate::run::runner::plan(ctx, &assertion.file, &assertion.sql, params).await?;
     outcome(assertion.name.clone(), None, frame).await
 }
 
@@ -101,5 +122,5 @@ async fn outcome(name: String, model: Option<String>, failing: DataFrame) -> Res
 
 async fn sample_rows(frame: DataFrame) -> Result<Vec<serde_json::Value>, Error> {
     let batches = frame.limit(0, Some(SAMPLE_ROWS))?.collect().await?;
-    crate::json_rows::to_json_rows(&batches)
+    crate::io::json_rows::to_json_rows(&batches)
 }

@@ -1,5 +1,5 @@
-//! The commands' work: `run` (models → tests → publish), `compile` (plan only), `test`
-//! (data tests on published outputs) and `ls` (the model graph).
+//! A run: sources → models in dependency order → data tests and the quality gate → an
+//! all-or-nothing publish, with every outcome in the run results.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -7,18 +7,20 @@ use std::time::Instant;
 use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::common::ParamValues;
 use datafusion::prelude::SessionContext;
-use serde::Serialize;
 
 use crate::config::Config;
-use crate::data_tests::{self, TestResult};
-use crate::declarations::Materialized;
+use crate::config::params::Params;
+use crate::config::windows::{Windows, bound_values};
+use crate::engine;
 use crate::error::Error;
-use crate::models::{Model, ModelKind, Project};
-use crate::params::{Params, Windows, bound_values};
-use crate::publish::{self, Publisher};
-use crate::run_results::{PublishedRun, RunResults, RunStatus};
-use crate::runner::{self, ModelResult};
-use crate::{engine, quality, sources, storage};
+use crate::io::{sources, store};
+use crate::project::declarations::Materialized;
+use crate::project::{Model, ModelKind, Project};
+use crate::run::data_tests::{self, TestResult};
+use crate::run::publish::Publisher;
+use crate::run::results::{PublishedRun, RunResults, RunStatus};
+use crate::run::runner::{self, ModelResult};
+use crate::run::{quality, summary};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -50,15 +52,15 @@ pub async fn run(request: &RunRequest) -> RunResults {
     results
 }
 
-struct Session {
-    ctx: SessionContext,
-    project: Project,
-    params: ParamValues,
+pub(super) struct Session {
+    pub ctx: SessionContext,
+    pub project: Project,
+    pub params: ParamValues,
     config_params: Params,
 }
 
 /// The engine with sources registered and models loaded.
-async fn open_session(
+pub(super) async fn open_session(
     config: &Config,
     windows: &Windows,
     started_at: DateTime<Utc>,
@@ -66,7 +68,7 @@ async fn open_session(
     config.require_sources()?;
     let ctx = engine::session(&config.engine)?;
     let inputs = sources::register_all(&ctx, config).await?;
-    let project = Project::load(&config.models.dir, &ctx.state())?;
+    let project = Project::load(config.models.location(), &ctx.state())?;
     let params = bound_values(windows, &config.params, started_at);
     Ok((Session { ctx, project, params, config_params: config.params.clone() }, inputs))
 }
@@ -83,7 +85,7 @@ async fn execute(
     let selected = session.project.select(&request.select)?;
     results.selected = selected.iter().cloned().collect();
     let needed = with_ancestors(&session.project, &selected);
-    let output = storage::open(&session.ctx, &config.output.url, "output.url", &config.engine)?;
+    let output = store::open(&session.ctx, &config.output.url, "output.url", &config.engine)?;
     let publisher = publisher_slot.insert(Publisher::begin(output, request.as_of, results.run_id.clone()).await?);
 
     let (mut tables, mut written) = (Vec::new(), BTreeSet::new());
@@ -96,7 +98,7 @@ async fn execute(
             // scans it, with a message that names neither file nor column: find them.
             Err(error) => return Err(read_error_of(&session, model, &results.inputs).await.unwrap_or(error)),
         };
-        tracing::info!(model = %model.name, rows = ?result.rows, seconds = result.seconds, "model done");
+        tracing::debug!(model = %model.name, rows = ?result.rows, seconds = result.seconds, "model done");
         if let Some(rows) = result.rows {
             written.insert(model.name.clone());
             if selected.contains(&model.name) && model.declaration.publish {
@@ -109,6 +111,7 @@ async fn execute(
     progress.finish_and_clear();
 
     results.data_quality = quality::source_quality(&session.ctx, &session.project, &needed).await?;
+    results.vip_tiers = summary::vip_tiers(&session.ctx, written.contains("customer_segments")).await?;
     results.tests = run_tests(&session, &written, &needed).await?;
     if results.failed_tests() > 0 {
         tracing::error!("{} data test(s) failed; nothing is published", results.failed_tests());
@@ -203,7 +206,7 @@ async fn run_model(
 
 /// Column tests of the `tables`, and every assertion that reads only models that were run
 /// and at least one of the tables.
-async fn run_tests(
+pub(super) async fn run_tests(
     session: &Session,
     tables: &BTreeSet<String>,
     needed: &BTreeSet<String>,
@@ -220,64 +223,4 @@ async fn run_tests(
         }
     }
     Ok(results)
-}
-
-/// One model of `compile`'s report.
-#[derive(Debug, Clone, Serialize)]
-pub struct Compiled {
-    pub name: String,
-    pub file: String,
-    pub status: &'static str,
-}
-
-/// Plans every model and assertion against the sources' real schemas without running them.
-pub async fn compile(config: &Config, as_of: NaiveDate) -> Result<Vec<Compiled>, Error> {
-    let (session, _) = open_session(config, &Windows::new(as_of), Utc::now()).await?;
-    let mut compiled = Vec::new();
-    for model in &session.project.models {
-        match model.kind {
-            ModelKind::Sql => {
-                runner::compile(&session.ctx, &model.name, &model.file, &model.sql, &session.params).await?
-            }
-            // A fit cannot be planned without running it: its empty result stands in, with its schema.
-            ModelKind::Rust(rust) => {
-                runner::register_view(&session.ctx, &model.name, rust.empty(&session.ctx)?).await?
-            }
-        }
-        compiled.push(Compiled { name: model.name.clone(), file: model.file.clone(), status: "ok" });
-    }
-    for assertion in &session.project.assertions {
-        let frame = runner::plan(&session.ctx, &assertion.file, &assertion.sql, &session.params).await?;
-        frame
-            .create_physical_plan()
-            .await
-            .map_err(|e| crate::diagnostics::sql_error(&assertion.file, &assertion.sql, &e))?;
-        compiled.push(Compiled { name: assertion.name.clone(), file: assertion.file.clone(), status: "ok" });
-    }
-    Ok(compiled)
-}
-
-/// Runs the data tests on the latest published run of `as_of` (`vipseg test`).
-pub async fn test_published(config: &Config, as_of: NaiveDate) -> Result<Vec<TestResult>, Error> {
-    let (session, _) = open_session(config, &Windows::new(as_of), Utc::now()).await?;
-    let output = storage::open(&session.ctx, &config.output.url, "output.url", &config.engine)?;
-    let commit = publish::latest_commit(&output, as_of)
-        .await?
-        .ok_or_else(|| Error::Internal(format!("nothing published for as_of={as_of} under {}", output.url)))?;
-    let mut tables = BTreeSet::new();
-    for model in &session.project.models {
-        match commit.tables.get(&model.name) {
-            Some(published) => {
-                runner::register_files(&session.ctx, &model.name, &published.urls(&output)).await?;
-                tables.insert(model.name.clone());
-            }
-            None if model.kind == ModelKind::Sql => {
-                let frame = runner::plan(&session.ctx, &model.file, &model.sql, &session.params).await?;
-                runner::register_view(&session.ctx, &model.name, frame).await?;
-            }
-            None => {}
-        }
-    }
-    let all: BTreeSet<String> = session.project.models.iter().map(|m| m.name.clone()).collect();
-    run_tests(&session, &tables, &all).await
 }

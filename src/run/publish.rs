@@ -15,11 +15,10 @@ use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, PublishError};
-use crate::storage::{self, Location};
+use crate::io::retry;
+use crate::io::store::Location;
 
 const STAGING: &str = "_staging";
-/// Attempts of a create-only commit or a delete whose connection broke (see `create_commit`).
-const COMMIT_ATTEMPTS: usize = 4;
 const COMMITS: [&str; 2] = ["_vipseg", "commits"];
 
 /// The commit record: the run's results and the files of every published table.
@@ -129,37 +128,28 @@ impl Publisher {
     async fn create_commit(&self, commit: &Commit) -> Result<(), Error> {
         let path = commit_path(&self.root, self.as_of, commit.seq);
         let body = PutPayload::from(serde_json::to_vec_pretty(commit).map_err(|e| Error::Internal(e.to_string()))?);
-        let mut attempt = 1;
-        loop {
-            let options = PutOptions { mode: PutMode::Create, ..Default::default() };
-            match self.root.store.put_opts(&path, body.clone(), options).await {
-                Ok(_) => return Ok(()),
-                Err(object_store::Error::AlreadyExists { .. }) => {
-                    // Either another run won the race, or our own write landed and only its
-                    // response was lost (then a retry finds our own record).
-                    let existing = read_commit(&self.root, &path).await?;
-                    if existing.run_id != self.run_id {
-                        self.discard_partition_files(commit).await;
-                        return Err(PublishError::Conflict {
-                            as_of: self.as_of.to_string(),
-                            other_run: existing.run_id,
-                        }
-                        .into());
-                    }
+        let options = PutOptions { mode: PutMode::Create, ..Default::default() };
+        // A broken connection after the request went out (reset, timeout) leaves it open whether
+        // the store wrote the record, and the object store does not repeat a non-idempotent
+        // request. A create-only write is safe to repeat — it never overwrites — and the repeat
+        // settles the doubt: it succeeds, or it finds the record and the run id says whose it is.
+        let written = retry::on_broken_connection("committing", &path, || {
+            self.root.store.put_opts(&path, body.clone(), options.clone())
+        })
+        .await;
+        match written {
+            Ok(_) => Ok(()),
+            Err(object_store::Error::AlreadyExists { .. }) => {
+                // Either another run won the race, or our own write landed and only its
+                // response was lost (then the repeat found our own record).
+                let existing = read_commit(&self.root, &path).await?;
+                if existing.run_id == self.run_id {
                     return Ok(());
                 }
-                // The connection broke after the request went out (reset, timeout): the store
-                // may or may not have written the record, and the object store does not send a
-                // non-idempotent request again. A create-only write is safe to repeat — it never
-                // overwrites — and the repeat settles the doubt: it succeeds, or it finds the
-                // record and the run id says whose it is.
-                Err(e) if attempt < COMMIT_ATTEMPTS && storage::is_transport_error(&e) => {
-                    tracing::warn!("commit {} of as_of={}: {e}; trying again", commit.seq, self.as_of);
-                    tokio::time::sleep(std::time::Duration::from_millis(200 * attempt as u64)).await;
-                    attempt += 1;
-                }
-                Err(e) => return Err(self.store_error(&path, e)),
+                self.discard_partition_files(commit).await;
+                Err(PublishError::Conflict { as_of: self.as_of.to_string(), other_run: existing.run_id }.into())
             }
+            Err(e) => Err(self.store_error(&path, e)),
         }
     }
 
@@ -244,19 +234,12 @@ async fn delete_prefix(
     should_delete: impl Fn(&object_store::ObjectMeta) -> bool,
 ) -> Result<(), Error> {
     for meta in list(root, prefix).await?.iter().filter(|m| should_delete(m)) {
-        let mut attempt = 1;
-        loop {
-            match root.store.delete(&meta.location).await {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => break,
-                // S3 deletes are POSTs the object store does not repeat after a broken
-                // connection; deleting is idempotent, so repeat it here.
-                Err(e) if attempt < COMMIT_ATTEMPTS && storage::is_transport_error(&e) => {
-                    tokio::time::sleep(std::time::Duration::from_millis(100 * attempt as u64)).await;
-                    attempt += 1;
-                }
-                Err(source) => {
-                    return Err(PublishError::Store { url: root.url_of(&meta.location, false), source }.into());
-                }
+        // S3 deletes are POSTs the object store does not repeat after a broken connection;
+        // deleting is idempotent, so repeat it here.
+        match retry::on_broken_connection("deleting", &meta.location, || root.store.delete(&meta.location)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(source) => {
+                return Err(PublishError::Store { url: root.url_of(&meta.location, false), source }.into());
             }
         }
     }

@@ -8,8 +8,8 @@ use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::prelude::SessionContext;
 
 use crate::error::Error;
-use crate::models::Project;
-use crate::run_results::SourceQuality;
+use crate::project::Project;
+use crate::run::results::SourceQuality;
 
 /// The model whose rows are (source, input_rows, accepted_rows, rejected_rows).
 pub const QUALITY_MODEL: &str = "source_quality";

@@ -4,11 +4,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::data_tests::{TestResult, TestStatus};
+use crate::config::params::Params;
+use crate::config::windows::Windows;
 use crate::error::{Error, ExitStatus};
-use crate::params::{Params, Windows};
-use crate::runner::ModelResult;
-use crate::sources::SourceFiles;
+use crate::io::sources::SourceFiles;
+use crate::run::data_tests::{TestResult, TestStatus};
+use crate::run::runner::ModelResult;
+use crate::run::summary::VipTier;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -66,6 +68,8 @@ pub struct RunResults {
     pub models: Vec<ModelResult>,
     pub tests: Vec<TestResult>,
     pub data_quality: Vec<SourceQuality>,
+    /// VIP tier sizes and entry thresholds of this run (empty when segments were not built).
+    pub vip_tiers: Vec<VipTier>,
     /// Model fits and their diagnostics (CLV, lookalike), by model name.
     pub fits: serde_json::Map<String, serde_json::Value>,
     pub published: Option<PublishedRun>,
@@ -95,6 +99,7 @@ impl RunResults {
             models: Vec::new(),
             tests: Vec::new(),
             data_quality: Vec::new(),
+            vip_tiers: Vec::new(),
             fits: serde_json::Map::new(),
             published: None,
             error: None,

@@ -8,22 +8,21 @@ use datafusion::arrow::array::{Array, UInt64Array};
 use datafusion::common::ParamValues;
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
 use datafusion::datasource::MemTable;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
+use ::parquet::arrow::ArrowWriter;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
 use object_store::ObjectStoreExt;
 use object_store::path::Path as StorePath;
-use parquet::arrow::ArrowWriter;
 
-use crate::declarations::Materialized;
-use crate::diagnostics::sql_error;
 use crate::error::Error;
 use crate::error::PublishError;
-use crate::storage::Location;
+use crate::io::parquet;
+use crate::io::store::Location;
+use crate::project::declarations::Materialized;
+use crate::project::diagnostics::sql_error;
 
 /// What happened to one model, for the run results.
 #[derive(Debug, Clone, Serialize)]
@@ -111,11 +110,9 @@ async fn write_empty_file(location: &Location, dir: &StorePath, schema: &SchemaR
 
 /// Registers a folder of Parquet files as table `name`, with a known schema.
 pub fn register_parquet(ctx: &SessionContext, name: &str, url: &str, schema: SchemaRef) -> Result<(), Error> {
-    let table_url = ListingTableUrl::parse(url)?;
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-    let config = ListingTableConfig::new(table_url).with_listing_options(options).with_schema(schema);
+    let table = parquet::table_with_schema(url, schema)?;
     ctx.deregister_table(name)?;
-    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+    ctx.register_table(name, table)?;
     Ok(())
 }
 
@@ -136,13 +133,8 @@ pub fn seconds_since(start: Instant) -> f64 {
 
 /// Registers a published table from its exact file list (as named by a commit record).
 pub async fn register_files(ctx: &SessionContext, name: &str, urls: &[String]) -> Result<(), Error> {
-    let paths = urls.iter().map(ListingTableUrl::parse).collect::<Result<Vec<_>, _>>()?;
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-    let config = ListingTableConfig::new_with_multi_paths(paths)
-        .with_listing_options(options)
-        .infer_schema(&ctx.state())
-        .await?;
+    let table = parquet::table_of_files(&ctx.state(), urls).await?;
     ctx.deregister_table(name)?;
-    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+    ctx.register_table(name, table)?;
     Ok(())
 }

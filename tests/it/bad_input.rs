@@ -1,5 +1,5 @@
-//! The bad input corpus (issue 5, item 5; DESIGN.md §2 "Bad input never crashes the job and is
-//! never silently dropped"). Each case is one test and ends in one of two ways:
+//! The bad input corpus (issue 5, item 5; docs/contract.md §2 "Bad input": it never crashes the
+//! job and is never dropped silently). Each case is one test and ends in one of two ways:
 //!
 //! - a **clear error**: the `vipseg` binary exits 2 with `{"status": "error"}` on stdout, the
 //!   message names the source, the file and (for a schema or value fault) the column, nothing is
@@ -13,7 +13,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -23,67 +22,43 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef, TimeUnit};
 use chrono::{Duration, SecondsFormat, Utc};
 use serde_json::{Value, json};
-use vipseg::run_results::{RunResults, RunStatus};
+use vipseg::run::results::RunResults;
 
-use crate::rows::{completed, customer, order, referral, ret, ticket};
-use crate::support::{TestProject, json_batch, write_parquet};
+use crate::fixtures::{Rows, SOURCES, book_line, completed, customer, order, referral, ret, review, ticket};
+use crate::support::{Outcome, TestProject, assert_success, by_customer, canonical_schema, json_batch, write_parquet};
 
 const D: &str = "2026-03-01";
 
-const SOURCES: [&str; 7] = ["customers", "order_lines", "orders", "referrals", "returns", "reviews", "support_tickets"];
-
 // ---------------------------------------------------------------------------------------------
-// Rows of the canonical schema.
+// The shop.
 
-fn line(order_id: &str, sku: &str, quantity: i64, unit_price: f64) -> Value {
-    json!({"order_id": order_id, "sku": sku, "category": "books", "quantity": quantity,
-           "unit_price": unit_price, "list_price": unit_price, "unit_cost": unit_price / 2.0})
+/// A small valid shop with a row in every source: c1 (orders o1, o2; a return, a ticket,
+/// a review, a referral of c2) and c2 (order o3).
+fn valid_shop() -> Rows {
+    let mut shop = Rows::default();
+    shop.add(
+        "orders",
+        vec![
+            completed("o1", "c1", "2025-11-10T10:00:00Z"),
+            completed("o2", "c1", "2026-01-10T10:00:00Z"),
+            completed("o3", "c2", "2026-02-01T10:00:00Z"),
+        ],
+    );
+    shop.add(
+        "order_lines",
+        vec![book_line("o1", "s1", 2, 10.0), book_line("o2", "s2", 1, 30.0), book_line("o3", "s1", 1, 10.0)],
+    );
+    shop.add("returns", vec![ret("o1", "s1", 1, 10.0, "2025-11-20T10:00:00Z")]);
+    shop.add("support_tickets", vec![ticket("c1", "2025-12-01T10:00:00Z", None)]);
+    shop.add("customers", vec![customer("c1"), customer("c2")]);
+    shop.add("referrals", vec![referral("c1", "c2", "2026-01-15T10:00:00Z")]);
+    shop.add("reviews", vec![review("c1", "2026-01-20T10:00:00Z", Some(5))]);
+    shop
 }
 
-fn review(customer_id: &str, ts: &str, rating: Option<i64>) -> Value {
-    json!({"customer_id": customer_id, "review_ts": ts, "rating": rating})
-}
-
-/// Rows per source, written one file per source (`part-0.parquet`).
-#[derive(Clone)]
-struct Shop(BTreeMap<&'static str, Vec<Value>>);
-
-impl Shop {
-    /// A small valid shop with a row in every source: c1 (orders o1, o2; a return, a ticket,
-    /// a review, a referral of c2) and c2 (order o3).
-    fn new() -> Self {
-        let mut shop = Shop(BTreeMap::new());
-        shop.add(
-            "orders",
-            vec![
-                completed("o1", "c1", "2025-11-10T10:00:00Z"),
-                completed("o2", "c1", "2026-01-10T10:00:00Z"),
-                completed("o3", "c2", "2026-02-01T10:00:00Z"),
-            ],
-        );
-        shop.add("order_lines", vec![line("o1", "s1", 2, 10.0), line("o2", "s2", 1, 30.0), line("o3", "s1", 1, 10.0)]);
-        shop.add("returns", vec![ret("o1", "s1", 1, 10.0, "2025-11-20T10:00:00Z")]);
-        shop.add("support_tickets", vec![ticket("c1", "2025-12-01T10:00:00Z", None)]);
-        shop.add("customers", vec![customer("c1"), customer("c2")]);
-        shop.add("referrals", vec![referral("c1", "c2", "2026-01-15T10:00:00Z")]);
-        shop.add("reviews", vec![review("c1", "2026-01-20T10:00:00Z", Some(5))]);
-        shop
-    }
-
-    fn add(&mut self, source: &'static str, rows: Vec<Value>) -> &mut Self {
-        self.0.entry(source).or_default().extend(rows);
-        self
-    }
-
-    /// The project, with the data-quality gate open so that rejected rows get published.
-    fn project(&self) -> TestProject {
-        let mut project = TestProject::new();
-        for (source, rows) in &self.0 {
-            project.source(source, rows);
-        }
-        project.params.push("max_rejected_rate = 1.0".into());
-        project
-    }
+/// The project of `shop`, with the data-quality gate open so that rejected rows get published.
+fn project(shop: &Rows) -> TestProject {
+    shop.project().with_param("max_rejected_rate = 1.0")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -95,7 +70,7 @@ fn data_file(project: &TestProject, source: &str, file: &str) -> PathBuf {
 
 /// The canonical schema of `source` with some columns retyped (`Some`) or left out (`None`).
 fn schema_with(source: &str, changes: &[(&str, Option<DataType>)]) -> SchemaRef {
-    let canonical = vipseg::schema::arrow_schema(source).unwrap();
+    let canonical = canonical_schema(source);
     let fields: Vec<Field> = canonical
         .fields()
         .iter()
@@ -135,26 +110,11 @@ fn write_raw(project: &TestProject, source: &str, file: &str, bytes: &[u8]) {
 // ---------------------------------------------------------------------------------------------
 // Running and checking.
 
-/// What the `vipseg` binary did.
-struct Outcome {
-    code: Option<i32>,
-    json: Value,
-    stderr: String,
-}
-
+/// `vipseg run` for D through the binary, with text logs.
 fn run_binary(project: &TestProject) -> Outcome {
-    let config = project.write_config();
-    let output = Command::new(env!("CARGO_BIN_EXE_vipseg"))
-        .args(["run", "--config"])
-        .arg(&config)
-        .args(["--as-of", D])
-        .env("VIPSEG_LOG_FORMAT", "text")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let json = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\n{stderr}", String::from_utf8_lossy(&output.stdout)));
-    Outcome { code: output.status.code(), json, stderr }
+    let outcome = Outcome::of(project.run_command(D).env("VIPSEG_LOG_FORMAT", "text"));
+    outcome.expect_json();
+    outcome
 }
 
 /// The binary exits 2 with an input error whose message names `source`, the file `file` and
@@ -182,7 +142,7 @@ type Rejected = Vec<(String, String, String)>;
 /// Runs in-process; the run must succeed and balance for every source.
 async fn run_ok(project: &TestProject) -> (RunResults, Rejected) {
     let results = project.run(D).await;
-    assert_eq!(results.status, RunStatus::Success, "{:#}", results.to_json());
+    assert_success(&results);
     assert_balanced(&results);
     let rejected = project
         .published("rejected_rows", D)
@@ -200,7 +160,9 @@ fn str_of(value: &Value) -> String {
 /// Every source is reported, and input rows = accepted + rejected for each.
 fn assert_balanced(results: &RunResults) {
     let reported: Vec<&str> = results.data_quality.iter().map(|q| q.source.as_str()).collect();
-    assert_eq!(reported, SOURCES, "every source is in the run results");
+    let mut sources = SOURCES;
+    sources.sort_unstable();
+    assert_eq!(reported, sources, "every source is in the run results, by name");
     for q in &results.data_quality {
         assert_eq!(q.input_rows, q.accepted_rows + q.rejected_rows, "{q:?}");
     }
@@ -227,7 +189,7 @@ fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 async fn customer_values(project: &TestProject) -> BTreeMap<String, Value> {
-    project.published("customer_value", D).await.into_iter().map(|r| (str_of(&r["customer_id"]), r)).collect()
+    by_customer(&project.published("customer_value", D).await)
 }
 
 /// Every number in every row of every published table is finite (JSON has no NaN or infinity;
@@ -249,16 +211,16 @@ async fn assert_outputs_finite(project: &TestProject) {
 
 #[test]
 fn a_missing_column_is_an_error_naming_file_and_column() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     std::fs::remove_file(data_file(&project, "order_lines", "part-0.parquet")).unwrap();
-    write_typed(&project, "order_lines", "part-0.parquet", &[("unit_cost", None)], &[line("o1", "s1", 2, 10.0)]);
+    write_typed(&project, "order_lines", "part-0.parquet", &[("unit_cost", None)], &[book_line("o1", "s1", 2, 10.0)]);
     let message = assert_input_error(&project, "order_lines", "part-0.parquet", &["missing column `unit_cost`"]);
     assert!(message.contains("the file has: order_id, sku, category, quantity, unit_price, list_price"), "{message}");
 }
 
 #[test]
 fn a_column_name_in_another_case_is_a_missing_column() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     write_columns(
         &project,
         "orders",
@@ -275,8 +237,8 @@ fn a_column_name_in_another_case_is_a_missing_column() {
 
 #[test]
 fn quantity_stored_as_string_is_an_error_naming_file_and_column() {
-    let project = Shop::new().project();
-    let mut row = line("o1", "s1", 2, 10.0);
+    let project = project(&valid_shop());
+    let mut row = book_line("o1", "s1", 2, 10.0);
     row["quantity"] = json!("2");
     write_typed(&project, "order_lines", "part-0.parquet", &[("quantity", Some(DataType::Utf8))], &[row]);
     assert_input_error(&project, "order_lines", "part-0.parquet", &["column `quantity` has type Utf8", "an integer"]);
@@ -284,7 +246,7 @@ fn quantity_stored_as_string_is_an_error_naming_file_and_column() {
 
 #[test]
 fn order_ts_stored_as_string_is_an_error_naming_file_and_column() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     write_typed(
         &project,
         "orders",
@@ -299,14 +261,14 @@ fn order_ts_stored_as_string_is_an_error_naming_file_and_column() {
 /// an error, never "no consent" or "consent" silently.
 #[test]
 fn a_customer_file_without_the_consent_column_is_an_error() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     write_typed(&project, "customers", "part-0.parquet", &[("ad_consent", None)], &[customer("c1")]);
     assert_input_error(&project, "customers", "part-0.parquet", &["missing column `ad_consent`"]);
 }
 
 #[test]
 fn consent_stored_as_text_is_an_error_naming_file_and_column() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     let mut row = customer("c1");
     row["ad_consent"] = json!("yes");
     write_typed(&project, "customers", "part-0.parquet", &[("ad_consent", Some(DataType::Utf8))], &[row]);
@@ -315,7 +277,7 @@ fn consent_stored_as_text_is_an_error_naming_file_and_column() {
 
 #[test]
 fn a_binary_column_for_a_string_is_an_error_naming_file_and_column() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     write_columns(
         &project,
         "customers",
@@ -331,10 +293,10 @@ fn a_binary_column_for_a_string_is_an_error_naming_file_and_column() {
 }
 
 /// Text between Parquet's magic bytes: the "footer length" read from it exceeds the file. (The
-/// parquet crate's footer decoder used to panic on this: see `check_footer` in src/sources.rs.)
+/// parquet crate's footer decoder used to panic on this: see `check_footer` in src/io/sources.rs.)
 #[test]
 fn a_corrupt_parquet_file_is_an_error_naming_the_file() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     write_raw(&project, "orders", "part-1.parquet", b"PAR1 this is not really a parquet file, just text PAR1");
     assert_input_error(&project, "orders", "part-1.parquet", &["corrupt Parquet file", "footer claims"]);
 }
@@ -342,7 +304,7 @@ fn a_corrupt_parquet_file_is_an_error_naming_the_file() {
 /// A CSV export saved under a .parquet name.
 #[test]
 fn a_csv_file_named_parquet_is_an_error_naming_the_file() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     write_raw(
         &project,
         "customers",
@@ -355,7 +317,7 @@ fn a_csv_file_named_parquet_is_an_error_naming_the_file() {
 /// A well-framed file whose footer (the schema and row groups) is garbage.
 #[test]
 fn a_parquet_file_with_a_garbled_footer_is_an_error_naming_the_file() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     let mut bytes = std::fs::read(data_file(&project, "order_lines", "part-0.parquet")).unwrap();
     let n = bytes.len();
     let footer = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
@@ -366,7 +328,7 @@ fn a_parquet_file_with_a_garbled_footer_is_an_error_naming_the_file() {
 
 #[test]
 fn a_truncated_parquet_file_is_an_error_naming_the_file() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     let path = data_file(&project, "order_lines", "part-0.parquet");
     let bytes = std::fs::read(&path).unwrap();
     write_raw(&project, "order_lines", "part-1.parquet", &bytes[..bytes.len() / 2]);
@@ -375,7 +337,7 @@ fn a_truncated_parquet_file_is_an_error_naming_the_file() {
 
 #[test]
 fn a_zero_byte_file_is_an_error_naming_the_file() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     write_raw(&project, "returns", "part-1.parquet", b"");
     assert_input_error(&project, "returns", "part-1.parquet", &["empty (0-byte) file"]);
 }
@@ -383,7 +345,7 @@ fn a_zero_byte_file_is_an_error_naming_the_file() {
 /// Of several files, the message names the one at fault.
 #[test]
 fn one_bad_file_among_good_ones_is_the_one_named() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     project.source_file("orders", "part-1.parquet", &[completed("o9", "c1", "2026-01-12T10:00:00Z")]);
     write_typed(
         &project,
@@ -408,7 +370,7 @@ fn invalid_utf8_in_a_string_column_is_an_error_naming_file_and_column() {
     use parquet::file::writer::SerializedFileWriter;
     use parquet::schema::parser::parse_message_type;
 
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     let message = "message schema {
         optional binary customer_id (UTF8);
         optional binary email (UTF8);
@@ -436,7 +398,7 @@ fn invalid_utf8_in_a_string_column_is_an_error_naming_file_and_column() {
 /// Any integer width is accepted, but an unsigned value beyond Int64 cannot be represented.
 #[test]
 fn an_unsigned_quantity_beyond_int64_is_an_error_naming_file_and_column() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     write_columns(
         &project,
         "order_lines",
@@ -457,7 +419,7 @@ fn an_unsigned_quantity_beyond_int64_is_an_error_naming_file_and_column() {
 /// A timestamp in seconds far beyond the year 294,000 has no microsecond representation.
 #[test]
 fn a_timestamp_beyond_the_microsecond_range_is_an_error_naming_file_and_column() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     write_columns(
         &project,
         "reviews",
@@ -477,7 +439,7 @@ fn a_timestamp_beyond_the_microsecond_range_is_an_error_naming_file_and_column()
 /// The orders folder holds only a Spark `_SUCCESS` marker.
 #[test]
 fn a_required_source_without_parquet_files_is_an_error_naming_the_source() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     std::fs::remove_file(data_file(&project, "orders", "part-0.parquet")).unwrap();
     write_raw(&project, "orders", "_SUCCESS", b"");
     let outcome = run_binary(&project);
@@ -493,7 +455,7 @@ fn a_required_source_without_parquet_files_is_an_error_naming_the_source() {
 /// segment and audience.
 #[test]
 fn a_required_source_with_only_zero_row_files_is_an_error() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     project.source("customers", &[]).source_file("customers", "part-1.parquet", &[]);
     let outcome = run_binary(&project);
     assert_eq!(outcome.code, Some(2), "{:#}", outcome.json);
@@ -507,10 +469,10 @@ fn a_required_source_with_only_zero_row_files_is_an_error() {
 /// An optional source may be empty: a configured folder without files, or a file with no row.
 #[tokio::test]
 async fn an_empty_optional_source_is_fine() {
-    let mut shop = Shop::new();
-    shop.0.remove("returns");
-    shop.0.remove("reviews");
-    let project = shop.project();
+    let mut shop = valid_shop();
+    shop.remove("returns");
+    shop.remove("reviews");
+    let project = project(&shop);
     project.source("returns", &[]); // a file with the schema and no row
     std::fs::create_dir_all(project.path().join("data/reviews")).unwrap(); // an empty folder
     let (results, rejected) = run_ok(&project).await;
@@ -525,7 +487,7 @@ async fn an_empty_optional_source_is_fine() {
 /// not read (the source reads `*.parquet` only), even when their content is garbage.
 #[tokio::test]
 async fn stray_non_parquet_files_in_a_source_folder_are_ignored() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     write_raw(&project, "orders", "_SUCCESS", b"");
     write_raw(&project, "orders", ".part-0.parquet.crc", b"crc\x00\x01\x02");
     write_raw(&project, "orders", "part-0.parquet.crc", b"\xff\xfe not parquet");
@@ -545,9 +507,9 @@ async fn stray_non_parquet_files_in_a_source_folder_are_ignored() {
 /// is a later fact.
 #[tokio::test]
 async fn timestamps_without_time_zone_are_read_as_utc() {
-    let mut shop = Shop::new();
-    shop.0.remove("orders");
-    let project = shop.project();
+    let mut shop = valid_shop();
+    shop.remove("orders");
+    let project = project(&shop);
     let naive = Some(DataType::Timestamp(TimeUnit::Microsecond, None));
     write_typed(
         &project,
@@ -570,13 +532,13 @@ async fn timestamps_without_time_zone_are_read_as_utc() {
 
 #[tokio::test]
 async fn timestamps_in_nanoseconds_and_milliseconds_are_accepted() {
-    let mut shop = Shop::new();
-    shop.0.remove("orders");
-    shop.0.remove("returns");
-    let project = shop.project();
+    let mut shop = valid_shop();
+    shop.remove("orders");
+    shop.remove("returns");
+    let project = project(&shop);
     let nanos = Some(DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())));
     let millis = Some(DataType::Timestamp(TimeUnit::Millisecond, None));
-    write_typed(&project, "orders", "part-0.parquet", &[("order_ts", nanos)], &Shop::new().0["orders"]);
+    write_typed(&project, "orders", "part-0.parquet", &[("order_ts", nanos)], &valid_shop().0["orders"]);
     write_typed(
         &project,
         "returns",
@@ -595,10 +557,10 @@ async fn timestamps_in_nanoseconds_and_milliseconds_are_accepted() {
 
 #[tokio::test]
 async fn decimal_money_columns_are_accepted() {
-    let mut shop = Shop::new();
-    shop.0.remove("order_lines");
-    shop.0.remove("returns");
-    let project = shop.project();
+    let mut shop = valid_shop();
+    shop.remove("order_lines");
+    shop.remove("returns");
+    let project = project(&shop);
     let money = Some(DataType::Decimal128(12, 2));
     write_typed(
         &project,
@@ -632,18 +594,24 @@ async fn decimal_money_columns_are_accepted() {
 
 #[tokio::test]
 async fn int32_quantities_and_int16_ratings_are_accepted() {
-    let mut shop = Shop::new();
-    shop.0.remove("order_lines");
-    shop.0.remove("reviews");
-    let project = shop.project();
+    let mut shop = valid_shop();
+    shop.remove("order_lines");
+    shop.remove("reviews");
+    let project = project(&shop);
     write_typed(
         &project,
         "order_lines",
         "part-0.parquet",
         &[("quantity", Some(DataType::Int32))],
-        &Shop::new().0["order_lines"],
+        &valid_shop().0["order_lines"],
     );
-    write_typed(&project, "reviews", "part-0.parquet", &[("rating", Some(DataType::Int16))], &Shop::new().0["reviews"]);
+    write_typed(
+        &project,
+        "reviews",
+        "part-0.parquet",
+        &[("rating", Some(DataType::Int16))],
+        &valid_shop().0["reviews"],
+    );
     let (results, rejected) = run_ok(&project).await;
     assert!(rejected.is_empty(), "{rejected:?}");
     assert_eq!(quality(&results, "order_lines"), (3, 3, 0));
@@ -655,9 +623,9 @@ async fn int32_quantities_and_int16_ratings_are_accepted() {
 /// and optional columns (channel) may be missing.
 #[tokio::test]
 async fn dictionary_strings_extra_columns_and_missing_optional_columns_are_accepted() {
-    let mut shop = Shop::new();
-    shop.0.remove("orders");
-    let project = shop.project();
+    let mut shop = valid_shop();
+    shop.remove("orders");
+    let project = project(&shop);
     let status: DictionaryArray<Int32Type> = vec!["completed", "completed", "completed"].into_iter().collect();
     write_columns(
         &project,
@@ -692,7 +660,7 @@ async fn dictionary_strings_extra_columns_and_missing_optional_columns_are_accep
 
 #[tokio::test]
 async fn null_and_blank_keys_of_orders_are_rejected() {
-    let mut shop = Shop::new();
+    let mut shop = valid_shop();
     shop.add(
         "orders",
         vec![
@@ -702,7 +670,7 @@ async fn null_and_blank_keys_of_orders_are_rejected() {
             completed("o5", "", "2026-01-03T10:00:00Z"),
         ],
     );
-    let (results, rejected) = run_ok(&shop.project()).await;
+    let (results, rejected) = run_ok(&project(&shop)).await;
     assert_eq!(
         rejected_of(&rejected, "orders"),
         pairs(&[
@@ -717,13 +685,13 @@ async fn null_and_blank_keys_of_orders_are_rejected() {
 
 #[tokio::test]
 async fn null_keys_of_order_lines_are_rejected() {
-    let mut shop = Shop::new();
-    let mut no_sku = line("o1", "x", 1, 5.0);
+    let mut shop = valid_shop();
+    let mut no_sku = book_line("o1", "x", 1, 5.0);
     no_sku["sku"] = Value::Null;
-    let mut no_order = line("x", "s5", 1, 5.0);
+    let mut no_order = book_line("x", "s5", 1, 5.0);
     no_order["order_id"] = Value::Null;
-    shop.add("order_lines", vec![no_sku, no_order, line("o2", " ", 1, 5.0)]);
-    let (results, rejected) = run_ok(&shop.project()).await;
+    shop.add("order_lines", vec![no_sku, no_order, book_line("o2", " ", 1, 5.0)]);
+    let (results, rejected) = run_ok(&project(&shop)).await;
     assert_eq!(
         rejected_of(&rejected, "order_lines"),
         pairs(&[
@@ -737,13 +705,13 @@ async fn null_keys_of_order_lines_are_rejected() {
 
 #[tokio::test]
 async fn null_keys_of_returns_are_rejected() {
-    let mut shop = Shop::new();
+    let mut shop = valid_shop();
     let mut no_sku = ret("o1", "x", 1, 1.0, "2025-11-21T10:00:00Z");
     no_sku["sku"] = Value::Null;
     let mut no_order = ret("x", "s1", 1, 1.0, "2025-11-22T10:00:00Z");
     no_order["order_id"] = Value::Null;
     shop.add("returns", vec![no_sku, no_order]);
-    let (results, rejected) = run_ok(&shop.project()).await;
+    let (results, rejected) = run_ok(&project(&shop)).await;
     assert_eq!(
         rejected_of(&rejected, "returns"),
         pairs(&[
@@ -756,7 +724,7 @@ async fn null_keys_of_returns_are_rejected() {
 
 #[tokio::test]
 async fn null_keys_of_support_tickets_are_rejected() {
-    let mut shop = Shop::new();
+    let mut shop = valid_shop();
     shop.add(
         "support_tickets",
         vec![
@@ -764,7 +732,7 @@ async fn null_keys_of_support_tickets_are_rejected() {
             ticket("", "2025-12-03T10:00:00Z", None),
         ],
     );
-    let (results, rejected) = run_ok(&shop.project()).await;
+    let (results, rejected) = run_ok(&project(&shop)).await;
     assert_eq!(
         rejected_of(&rejected, "support_tickets"),
         pairs(&[
@@ -777,7 +745,7 @@ async fn null_keys_of_support_tickets_are_rejected() {
 
 #[tokio::test]
 async fn null_keys_of_customers_are_rejected() {
-    let mut shop = Shop::new();
+    let mut shop = valid_shop();
     shop.add(
         "customers",
         vec![
@@ -785,7 +753,7 @@ async fn null_keys_of_customers_are_rejected() {
             json!({"customer_id": "   ", "email": "y@example.com", "country": "DE", "ad_consent": true}),
         ],
     );
-    let (results, rejected) = run_ok(&shop.project()).await;
+    let (results, rejected) = run_ok(&project(&shop)).await;
     assert_eq!(
         rejected_of(&rejected, "customers"),
         pairs(&[("null_key", "customer_id=NULL"), ("null_key", "customer_id=   ")])
@@ -795,7 +763,7 @@ async fn null_keys_of_customers_are_rejected() {
 
 #[tokio::test]
 async fn null_keys_of_referrals_are_rejected() {
-    let mut shop = Shop::new();
+    let mut shop = valid_shop();
     shop.add(
         "referrals",
         vec![
@@ -803,7 +771,7 @@ async fn null_keys_of_referrals_are_rejected() {
             json!({"referrer_id": "c1", "referred_id": null, "referral_ts": "2026-01-16T10:00:00Z"}),
         ],
     );
-    let (results, rejected) = run_ok(&shop.project()).await;
+    let (results, rejected) = run_ok(&project(&shop)).await;
     assert_eq!(
         rejected_of(&rejected, "referrals"),
         pairs(&[("null_key", "referrer_id=NULL, referred_id=c3"), ("null_key", "referrer_id=c1, referred_id=NULL")])
@@ -813,9 +781,9 @@ async fn null_keys_of_referrals_are_rejected() {
 
 #[tokio::test]
 async fn null_keys_of_reviews_are_rejected() {
-    let mut shop = Shop::new();
+    let mut shop = valid_shop();
     shop.add("reviews", vec![json!({"customer_id": null, "review_ts": "2026-01-21T10:00:00Z", "rating": 4})]);
-    let (results, rejected) = run_ok(&shop.project()).await;
+    let (results, rejected) = run_ok(&project(&shop)).await;
     assert_eq!(
         rejected_of(&rejected, "reviews"),
         pairs(&[("null_key", "customer_id=NULL, review_ts=2026-01-21T10:00:00Z")])
@@ -826,8 +794,8 @@ async fn null_keys_of_reviews_are_rejected() {
 /// A line needs its order, category, quantity and prices; an order its time and status.
 #[tokio::test]
 async fn null_values_are_rejected() {
-    let mut shop = Shop::new();
-    let mut no_price = line("o2", "s8", 1, 5.0);
+    let mut shop = valid_shop();
+    let mut no_price = book_line("o2", "s8", 1, 5.0);
     no_price["unit_price"] = Value::Null;
     shop.add("order_lines", vec![no_price]);
     shop.add(
@@ -835,7 +803,7 @@ async fn null_values_are_rejected() {
         vec![json!({"order_id": "o6", "customer_id": "c1", "order_ts": "2026-01-05T10:00:00Z", "status": null})],
     );
     shop.add("returns", vec![json!({"order_id": "o2", "sku": "s2", "quantity": 1, "refund_amount": null, "return_ts": "2026-01-20T10:00:00Z"})]);
-    let (results, rejected) = run_ok(&shop.project()).await;
+    let (results, rejected) = run_ok(&project(&shop)).await;
     assert_eq!(rejected_of(&rejected, "order_lines"), pairs(&[("null_value", "order_id=o2, sku=s8")]));
     assert_eq!(rejected_of(&rejected, "orders"), pairs(&[("null_value", "order_id=o6")]));
     assert_eq!(
@@ -847,13 +815,13 @@ async fn null_values_are_rejected() {
 
 #[tokio::test]
 async fn negative_and_zero_quantities_are_rejected() {
-    let mut shop = Shop::new();
-    shop.add("order_lines", vec![line("o1", "s3", -2, 10.0), line("o1", "s4", 0, 10.0)]);
+    let mut shop = valid_shop();
+    shop.add("order_lines", vec![book_line("o1", "s3", -2, 10.0), book_line("o1", "s4", 0, 10.0)]);
     shop.add(
         "returns",
         vec![ret("o2", "s2", 0, 0.0, "2026-01-20T10:00:00Z"), ret("o2", "s2", -1, 5.0, "2026-01-21T10:00:00Z")],
     );
-    let (results, rejected) = run_ok(&shop.project()).await;
+    let (results, rejected) = run_ok(&project(&shop)).await;
     assert_eq!(
         rejected_of(&rejected, "order_lines"),
         pairs(&[("non_positive_quantity", "order_id=o1, sku=s3"), ("non_positive_quantity", "order_id=o1, sku=s4")])
@@ -872,13 +840,16 @@ async fn negative_and_zero_quantities_are_rejected() {
 /// Prices and costs below zero are rejected; a free item (price 0) is fine.
 #[tokio::test]
 async fn negative_prices_are_rejected() {
-    let mut shop = Shop::new();
-    let mut negative_list = line("o1", "s4", 1, 10.0);
+    let mut shop = valid_shop();
+    let mut negative_list = book_line("o1", "s4", 1, 10.0);
     negative_list["list_price"] = json!(-10.0);
-    let mut negative_cost = line("o1", "s5", 1, 10.0);
+    let mut negative_cost = book_line("o1", "s5", 1, 10.0);
     negative_cost["unit_cost"] = json!(-0.01);
-    shop.add("order_lines", vec![line("o1", "s3", 1, -10.0), negative_list, negative_cost, line("o2", "s6", 1, 0.0)]);
-    let (results, rejected) = run_ok(&shop.project()).await;
+    shop.add(
+        "order_lines",
+        vec![book_line("o1", "s3", 1, -10.0), negative_list, negative_cost, book_line("o2", "s6", 1, 0.0)],
+    );
+    let (results, rejected) = run_ok(&project(&shop)).await;
     assert_eq!(
         rejected_of(&rejected, "order_lines"),
         pairs(&[
@@ -900,9 +871,9 @@ async fn future_timestamps_are_rejected_in_every_source() {
     let future = future.as_str();
     let later = "2026-03-02T10:00:00Z"; // after D, before the run
     assert!(Utc::now().to_rfc3339().as_str() > later, "the clock is after D");
-    let mut shop = Shop::new();
+    let mut shop = valid_shop();
     shop.add("orders", vec![completed("o7", "c1", future), completed("o8", "c1", later)]);
-    shop.add("order_lines", vec![line("o7", "s1", 1, 10.0), line("o8", "s1", 1, 10.0)]);
+    shop.add("order_lines", vec![book_line("o7", "s1", 1, 10.0), book_line("o8", "s1", 1, 10.0)]);
     shop.add("returns", vec![ret("o2", "s2", 1, 30.0, future), ret("o2", "s2", 1, 30.0, later)]);
     shop.add("support_tickets", vec![ticket("c1", future, None), ticket("c1", later, None)]);
     shop.add("referrals", vec![referral("c1", "c3", future), referral("c1", "c4", later)]);
@@ -911,7 +882,7 @@ async fn future_timestamps_are_rejected_in_every_source() {
         json!({"customer_id": "c5", "email": "c5@example.com", "country": "DE", "ad_consent": true, "consent_ts": future}),
         json!({"customer_id": "c6", "email": "c6@example.com", "country": "DE", "ad_consent": true, "consent_ts": later}),
     ]);
-    let project = shop.project();
+    let project = project(&shop);
     let (results, rejected) = run_ok(&project).await;
     let ts = future; // row keys print timestamps as RFC 3339, like the input
     assert_eq!(rejected_of(&rejected, "orders"), pairs(&[("future_timestamp", "order_id=o7")]));
@@ -945,13 +916,13 @@ async fn future_timestamps_are_rejected_in_every_source() {
 /// they collapse into one, and the customer has one order, not two.
 #[tokio::test]
 async fn identical_duplicate_orders_collapse_and_are_not_rejected() {
-    let mut shop = Shop::new();
+    let mut shop = valid_shop();
     shop.add(
         "orders",
         vec![completed("o2", "c1", "2026-01-10T10:00:00Z"), completed("o2", "c1", "2026-01-10T10:00:00Z")],
     );
-    shop.add("order_lines", vec![line("o2", "s2", 1, 30.0)]);
-    let project = shop.project();
+    shop.add("order_lines", vec![book_line("o2", "s2", 1, 30.0)]);
+    let project = project(&shop);
     let (results, rejected) = run_ok(&project).await;
     assert!(rejected.is_empty(), "{rejected:?}");
     assert_eq!(quality(&results, "orders"), (5, 5, 0));
@@ -965,9 +936,9 @@ async fn identical_duplicate_orders_collapse_and_are_not_rejected() {
 /// the order's lines; the customer's other orders still count.
 #[tokio::test]
 async fn conflicting_duplicate_orders_are_all_rejected_with_their_lines() {
-    let mut shop = Shop::new();
+    let mut shop = valid_shop();
     shop.add("orders", vec![order("o2", "c1", "2026-01-10T10:00:00Z", "cancelled")]);
-    let project = shop.project();
+    let project = project(&shop);
     let (results, rejected) = run_ok(&project).await;
     assert_eq!(
         rejected_of(&rejected, "orders"),
@@ -980,9 +951,9 @@ async fn conflicting_duplicate_orders_are_all_rejected_with_their_lines() {
 
 #[tokio::test]
 async fn lines_without_an_order_are_rejected() {
-    let mut shop = Shop::new();
-    shop.add("order_lines", vec![line("o404", "s1", 1, 10.0), line("o405", "s2", 3, 1.0)]);
-    let (results, rejected) = run_ok(&shop.project()).await;
+    let mut shop = valid_shop();
+    shop.add("order_lines", vec![book_line("o404", "s1", 1, 10.0), book_line("o405", "s2", 3, 1.0)]);
+    let (results, rejected) = run_ok(&project(&shop)).await;
     assert_eq!(
         rejected_of(&rejected, "order_lines"),
         pairs(&[("line_without_order", "order_id=o404, sku=s1"), ("line_without_order", "order_id=o405, sku=s2")])
@@ -992,7 +963,7 @@ async fn lines_without_an_order_are_rejected() {
 
 #[tokio::test]
 async fn returns_without_a_line_are_rejected() {
-    let mut shop = Shop::new();
+    let mut shop = valid_shop();
     shop.add(
         "returns",
         vec![
@@ -1000,7 +971,7 @@ async fn returns_without_a_line_are_rejected() {
             ret("o404", "s1", 1, 10.0, "2025-11-21T10:00:00Z"), // no such order
         ],
     );
-    let (results, rejected) = run_ok(&shop.project()).await;
+    let (results, rejected) = run_ok(&project(&shop)).await;
     assert_eq!(
         rejected_of(&rejected, "returns"),
         pairs(&[
@@ -1014,13 +985,12 @@ async fn returns_without_a_line_are_rejected() {
 /// o1's line holds 2 units: returning 3 is impossible; returning all 2 is fine.
 #[tokio::test]
 async fn a_return_of_more_units_than_the_line_holds_is_rejected() {
-    let mut shop = Shop::new();
-    shop.0.remove("returns");
-    shop.add(
+    let mut shop = valid_shop();
+    shop.set(
         "returns",
         vec![ret("o1", "s1", 3, 30.0, "2025-11-20T10:00:00Z"), ret("o3", "s1", 1, 10.0, "2026-02-02T10:00:00Z")],
     );
-    let project = shop.project();
+    let project = project(&shop);
     let (results, rejected) = run_ok(&project).await;
     assert_eq!(
         rejected_of(&rejected, "returns"),
@@ -1032,9 +1002,9 @@ async fn a_return_of_more_units_than_the_line_holds_is_rejected() {
 
 #[tokio::test]
 async fn a_return_before_its_order_is_rejected() {
-    let mut shop = Shop::new();
+    let mut shop = valid_shop();
     shop.add("returns", vec![ret("o2", "s2", 1, 30.0, "2026-01-09T10:00:00Z")]);
-    let (results, rejected) = run_ok(&shop.project()).await;
+    let (results, rejected) = run_ok(&project(&shop)).await;
     assert_eq!(
         rejected_of(&rejected, "returns"),
         pairs(&[("return_before_order", "order_id=o2, sku=s2, return_ts=2026-01-09T10:00:00Z")])
@@ -1046,13 +1016,13 @@ async fn a_return_before_its_order_is_rejected() {
 /// with the lines of those orders.
 #[tokio::test]
 async fn an_unknown_order_status_is_rejected() {
-    let mut shop = Shop::new();
+    let mut shop = valid_shop();
     shop.add(
         "orders",
         vec![order("o4", "c1", "2026-01-11T10:00:00Z", "shipped"), order("o5", "c2", "2026-01-12T10:00:00Z", " ")],
     );
-    shop.add("order_lines", vec![line("o4", "s1", 1, 10.0)]);
-    let project = shop.project();
+    shop.add("order_lines", vec![book_line("o4", "s1", 1, 10.0)]);
+    let project = project(&shop);
     let (results, rejected) = run_ok(&project).await;
     assert_eq!(
         rejected_of(&rejected, "orders"),
@@ -1067,9 +1037,8 @@ async fn an_unknown_order_status_is_rejected() {
 /// "Cancelled\t" is a cancelled order (accepted, not counted).
 #[tokio::test]
 async fn mixed_case_and_space_padded_statuses_are_accepted() {
-    let mut shop = Shop::new();
-    shop.0.remove("orders");
-    shop.add(
+    let mut shop = valid_shop();
+    shop.set(
         "orders",
         vec![
             order("o1", "c1", "2025-11-10T10:00:00Z", " COMPLETED "),
@@ -1077,7 +1046,7 @@ async fn mixed_case_and_space_padded_statuses_are_accepted() {
             order("o3", "c2", "2026-02-01T10:00:00Z", "Cancelled\t"),
         ],
     );
-    let project = shop.project();
+    let project = project(&shop);
     let (results, rejected) = run_ok(&project).await;
     assert!(rejected.is_empty(), "{rejected:?}");
     assert_eq!(quality(&results, "orders"), (3, 3, 0));
@@ -1091,22 +1060,22 @@ async fn mixed_case_and_space_padded_statuses_are_accepted() {
 /// infinity. Values at the bounds are accepted and add up to finite totals.
 #[tokio::test]
 async fn absurdly_large_values_are_rejected_as_out_of_range() {
-    let mut shop = Shop::new();
-    let mut huge_cost = line("o2", "s5", 1, 10.0);
+    let mut shop = valid_shop();
+    let mut huge_cost = book_line("o2", "s5", 1, 10.0);
     huge_cost["unit_cost"] = json!(1e13);
     shop.add(
         "order_lines",
         vec![
-            line("o2", "s3", i64::MAX, 10.0),
-            line("o2", "s4", 1, 1e300),
+            book_line("o2", "s3", i64::MAX, 10.0),
+            book_line("o2", "s4", 1, 1e300),
             huge_cost,
-            line("o3", "s9", 1_000_000_000, 1e12), // at the bounds: accepted
+            book_line("o3", "s9", 1_000_000_000, 1e12), // at the bounds: accepted
         ],
     );
     shop.add("returns", vec![ret("o2", "s2", 1, 1e300, "2026-01-20T10:00:00Z")]);
     shop.add("support_tickets", vec![ticket("c1", "2025-12-02T10:00:00Z", Some(f64::MAX))]);
     shop.add("reviews", vec![review("c1", "2026-01-21T10:00:00Z", Some(i64::MAX))]);
-    let project = shop.project();
+    let project = project(&shop);
     let (results, rejected) = run_ok(&project).await;
     assert_eq!(
         rejected_of(&rejected, "order_lines"),
@@ -1136,7 +1105,7 @@ async fn absurdly_large_values_are_rejected_as_out_of_range() {
 /// NaN and infinities in money columns would spread into every total they touch.
 #[tokio::test]
 async fn nan_and_infinite_money_is_rejected() {
-    let project = Shop::new().project();
+    let project = project(&valid_shop());
     write_columns(
         &project,
         "order_lines",
@@ -1200,9 +1169,8 @@ async fn nan_and_infinite_money_is_rejected() {
 /// they are; the audience exports normalise (trim, lower-case) and hash what they send.
 #[tokio::test]
 async fn odd_emails_are_accepted_as_given() {
-    let mut shop = Shop::new();
-    shop.0.remove("customers");
-    shop.add(
+    let mut shop = valid_shop();
+    shop.set(
         "customers",
         vec![
             json!({"customer_id": "c1", "email": "  Alice.Smith@EXAMPLE.com ", "country": "DE", "ad_consent": true}),
@@ -1211,7 +1179,7 @@ async fn odd_emails_are_accepted_as_given() {
             json!({"customer_id": "c4", "email": null, "country": "DE", "ad_consent": null}),
         ],
     );
-    let (results, rejected) = run_ok(&shop.project()).await;
+    let (results, rejected) = run_ok(&project(&shop)).await;
     assert!(rejected.is_empty(), "{rejected:?}");
     assert_eq!(quality(&results, "customers"), (4, 4, 0));
 }
@@ -1220,9 +1188,9 @@ async fn odd_emails_are_accepted_as_given() {
 /// (customer_value holds customers with a completed order before D).
 #[tokio::test]
 async fn a_customer_without_any_order_is_accepted_and_has_no_value_row() {
-    let mut shop = Shop::new();
+    let mut shop = valid_shop();
     shop.add("customers", vec![customer("c9")]);
-    let project = shop.project();
+    let project = project(&shop);
     let (results, rejected) = run_ok(&project).await;
     assert!(rejected.is_empty(), "{rejected:?}");
     assert_eq!(quality(&results, "customers"), (3, 3, 0));
@@ -1232,9 +1200,9 @@ async fn a_customer_without_any_order_is_accepted_and_has_no_value_row() {
 
 #[tokio::test]
 async fn a_referral_to_oneself_is_rejected() {
-    let mut shop = Shop::new();
+    let mut shop = valid_shop();
     shop.add("referrals", vec![referral("c2", "c2", "2026-02-02T10:00:00Z")]);
-    let project = shop.project();
+    let project = project(&shop);
     let (results, rejected) = run_ok(&project).await;
     assert_eq!(rejected_of(&rejected, "referrals"), pairs(&[("self_referral", "referrer_id=c2, referred_id=c2")]));
     assert_eq!(quality(&results, "referrals"), (2, 1, 1));
@@ -1244,7 +1212,7 @@ async fn a_referral_to_oneself_is_rejected() {
 /// Ratings are 1 to 5 stars; a review without a rating is still a review.
 #[tokio::test]
 async fn a_review_rating_outside_one_to_five_is_rejected() {
-    let mut shop = Shop::new();
+    let mut shop = valid_shop();
     shop.add(
         "reviews",
         vec![
@@ -1255,7 +1223,7 @@ async fn a_review_rating_outside_one_to_five_is_rejected() {
             review("c1", "2026-01-25T10:00:00Z", Some(1)),
         ],
     );
-    let project = shop.project();
+    let project = project(&shop);
     let (results, rejected) = run_ok(&project).await;
     assert_eq!(
         rejected_of(&rejected, "reviews"),
@@ -1272,12 +1240,12 @@ async fn a_review_rating_outside_one_to_five_is_rejected() {
 /// A ticket cannot cost less than nothing; a ticket without its own cost costs ticket_cost.
 #[tokio::test]
 async fn a_support_ticket_with_negative_cost_is_rejected() {
-    let mut shop = Shop::new();
+    let mut shop = valid_shop();
     shop.add(
         "support_tickets",
         vec![ticket("c2", "2026-02-02T10:00:00Z", Some(-5.0)), ticket("c2", "2026-02-03T10:00:00Z", Some(0.0))],
     );
-    let project = shop.project();
+    let project = project(&shop);
     let (results, rejected) = run_ok(&project).await;
     assert_eq!(
         rejected_of(&rejected, "support_tickets"),
@@ -1293,14 +1261,18 @@ async fn a_support_ticket_with_negative_cost_is_rejected() {
 /// both files are rejected, the good ones of both are used, and the JSON on stdout balances.
 #[tokio::test]
 async fn good_and_bad_rows_across_two_files_of_one_source() {
-    let mut shop = Shop::new();
-    shop.0.remove("order_lines");
-    let project = shop.project();
-    project.source_file("order_lines", "part-0.parquet", &[line("o1", "s1", 2, 10.0), line("o1", "s3", -1, 10.0)]);
+    let mut shop = valid_shop();
+    shop.remove("order_lines");
+    let project = project(&shop);
+    project.source_file(
+        "order_lines",
+        "part-0.parquet",
+        &[book_line("o1", "s1", 2, 10.0), book_line("o1", "s3", -1, 10.0)],
+    );
     project.source_file(
         "order_lines",
         "part-1.parquet",
-        &[line("o2", "s2", 1, 30.0), line("o9", "s1", 1, 10.0), line("o3", "s1", 1, 10.0)],
+        &[book_line("o2", "s2", 1, 30.0), book_line("o9", "s1", 1, 10.0), book_line("o3", "s1", 1, 10.0)],
     );
     let outcome = run_binary(&project);
     assert_eq!(outcome.code, Some(0), "{:#}\n{}", outcome.json, outcome.stderr);

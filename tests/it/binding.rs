@@ -8,14 +8,15 @@ use datafusion::physical_plan::{collect, displayable};
 use datafusion::prelude::SessionContext;
 use datafusion::scalar::ScalarValue;
 use serde_json::json;
-use vipseg::params::{Params, Windows, bound_values};
+use vipseg::config::params::Params;
+use vipseg::config::windows::{Windows, bound_values};
 
-use crate::support::{TestProject, date, json_batch};
+use crate::support::{TestProject, canonical_schema, date, json_batch};
 
 #[tokio::test]
 async fn a_quote_in_a_parameter_does_not_change_the_query() {
     let ctx = SessionContext::new();
-    let schema = vipseg::schema::arrow_schema("orders").unwrap();
+    let schema = canonical_schema("orders");
     let rows = [
         json!({"order_id": "o1", "customer_id": "alice", "order_ts": "2026-01-01T00:00:00Z", "status": "completed"}),
         json!({"order_id": "o2", "customer_id": "bob", "order_ts": "2026-01-02T00:00:00Z", "status": "completed"}),
@@ -27,7 +28,7 @@ async fn a_quote_in_a_parameter_does_not_change_the_query() {
     let count = |who: &str| {
         let params = ParamValues::from(vec![("who", ScalarValue::Utf8(Some(who.to_string())))]);
         let ctx = ctx.clone();
-        async move { vipseg::runner::plan(&ctx, "q.sql", sql, &params).await.unwrap().count().await.unwrap() }
+        async move { vipseg::run::runner::plan(&ctx, "q.sql", sql, &params).await.unwrap().count().await.unwrap() }
     };
     assert_eq!(count("alice").await, 1);
     assert_eq!(count("x' OR '1'='1").await, 0, "an injection attempt must match nothing");
@@ -38,7 +39,7 @@ async fn a_quote_in_a_parameter_does_not_change_the_query() {
 async fn an_unbound_parameter_is_an_sql_error_naming_the_file() {
     let ctx = SessionContext::new();
     let params = bound_values(&Windows::new(date("2026-01-01")), &Params::default(), chrono::Utc::now());
-    let error = vipseg::runner::plan(&ctx, "sql/x.sql", "SELECT $no_such_param AS v", &params).await.unwrap_err();
+    let error = vipseg::run::runner::plan(&ctx, "sql/x.sql", "SELECT $no_such_param AS v", &params).await.unwrap_err();
     assert!(error.to_string().contains("sql/x.sql"), "{error}");
     assert!(error.to_string().contains("no_such_param"), "{error}");
 }
@@ -69,11 +70,12 @@ async fn a_bound_date_filter_prunes_parquet_row_groups() {
     project.source("order_lines", &[]).source("customers", &[]);
     let config = project.config();
     let ctx = vipseg::engine::session(&config.engine).unwrap();
-    vipseg::sources::register_all(&ctx, &config).await.unwrap();
+    vipseg::io::sources::register_all(&ctx, &config).await.unwrap();
     let params = bound_values(&Windows::new(date("2025-04-01")), &Params::default(), chrono::Utc::now());
-    let frame = vipseg::runner::plan(&ctx, "q.sql", "SELECT order_id FROM raw.orders WHERE order_ts < $as_of", &params)
-        .await
-        .unwrap();
+    let frame =
+        vipseg::run::runner::plan(&ctx, "q.sql", "SELECT order_id FROM raw.orders WHERE order_ts < $as_of", &params)
+            .await
+            .unwrap();
     let plan = frame.create_physical_plan().await.unwrap();
     let batches = collect(Arc::clone(&plan), ctx.task_ctx()).await.unwrap();
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 150);

@@ -1,5 +1,5 @@
-//! The business models of DESIGN.md §1 on a hand-computed fixture: a dozen customers whose every
-//! `customer_value` column and segment membership is worked out below, by hand, from the rows.
+//! The business models of docs/contract.md §1 on a hand-computed fixture: a dozen customers whose
+//! every `customer_value` column and segment membership is worked out below, by hand, from the rows.
 //!
 //! As-of date D = 2026-03-01, so 12m = [2025-03-01, 2026-03-01), 6m starts 2025-09-01, 3m starts
 //! 2025-12-01, prior12m = [2024-03-01, 2025-03-01). Default parameters unless a test says so:
@@ -12,58 +12,12 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
-use vipseg::run_results::{RunResults, RunStatus};
+use vipseg::run::results::RunStatus;
 
-use crate::rows::{completed, customer, order, referral, ret, ticket};
-use crate::support::TestProject;
+use crate::fixtures::{Rows, completed, customer, line, order, referral, ret, review, ticket};
+use crate::support::{assert_success, by_customer, files_below, repo_sql_dir};
 
 const D: &str = "2026-03-01";
-
-// ---------------------------------------------------------------------------------------------
-// Row builders (canonical schema of docs/canonical-schema.md).
-
-fn line(
-    order_id: &str,
-    sku: &str,
-    category: &str,
-    quantity: i64,
-    unit_price: f64,
-    list_price: f64,
-    unit_cost: f64,
-) -> Value {
-    json!({"order_id": order_id, "sku": sku, "category": category, "quantity": quantity,
-           "unit_price": unit_price, "list_price": list_price, "unit_cost": unit_cost})
-}
-
-fn review(customer_id: &str, ts: &str) -> Value {
-    json!({"customer_id": customer_id, "review_ts": ts, "rating": 5})
-}
-
-/// Rows per source.
-#[derive(Default, Clone)]
-struct Rows(BTreeMap<&'static str, Vec<Value>>);
-
-impl Rows {
-    fn add(&mut self, source: &'static str, rows: Vec<Value>) -> &mut Self {
-        self.0.entry(source).or_default().extend(rows);
-        self
-    }
-
-    fn with(mut self, other: &Rows) -> Rows {
-        for (source, rows) in &other.0 {
-            self.add(source, rows.clone());
-        }
-        self
-    }
-
-    fn project(&self) -> TestProject {
-        let project = TestProject::new();
-        for (source, rows) in &self.0 {
-            project.source(source, rows);
-        }
-        project
-    }
-}
 
 /// The facts before D. Each customer's story (and what it tests) is next to its rows.
 fn facts_before_d() -> Rows {
@@ -100,10 +54,10 @@ fn facts_before_d() -> Rows {
     rows.add(
         "reviews",
         vec![
-            review("c01", "2024-12-01T09:00:00Z"),
-            review("c01", "2025-05-01T09:00:00Z"),
-            review("c01", "2025-08-01T09:00:00Z"),
-            review("c01", "2026-01-01T09:00:00Z"),
+            review("c01", "2024-12-01T09:00:00Z", Some(5)),
+            review("c01", "2025-05-01T09:00:00Z", Some(5)),
+            review("c01", "2025-08-01T09:00:00Z", Some(5)),
+            review("c01", "2026-01-01T09:00:00Z", Some(5)),
         ],
     );
 
@@ -287,9 +241,9 @@ fn later_facts() -> Rows {
     rows.add(
         "reviews",
         vec![
-            review("c04", "2026-03-01T00:00:00Z"),
-            review("c04", "2026-03-02T00:00:00Z"),
-            review("c04", "2026-03-03T00:00:00Z"),
+            review("c04", "2026-03-01T00:00:00Z", Some(5)),
+            review("c04", "2026-03-02T00:00:00Z", Some(5)),
+            review("c04", "2026-03-03T00:00:00Z", Some(5)),
         ],
     );
     rows.add("referrals", vec![referral("c09", "c13", "2026-03-10T10:00:00Z")]);
@@ -298,10 +252,6 @@ fn later_facts() -> Rows {
 
 // ---------------------------------------------------------------------------------------------
 // Comparison helpers.
-
-fn by_customer(rows: &[Value]) -> BTreeMap<String, Value> {
-    rows.iter().map(|r| (r["customer_id"].as_str().unwrap().to_string(), r.clone())).collect()
-}
 
 fn as_timestamp(value: &Value) -> Option<DateTime<Utc>> {
     let text = value.as_str()?;
@@ -345,10 +295,6 @@ fn assert_row(what: &str, expected: &Value, actual: &Value) {
 /// Whole days from the date `day` to D.
 fn days_to_d(day: &str) -> i64 {
     (NaiveDate::parse_from_str(D, "%Y-%m-%d").unwrap() - NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap()).num_days()
-}
-
-fn assert_success(results: &RunResults) {
-    assert_eq!(results.status, RunStatus::Success, "{:#}", results.to_json());
 }
 
 /// (customer, segment, tier, value, threshold, gap_to_vip) of customer_segments, sorted.
@@ -925,15 +871,17 @@ fn shop_with_bad_rows() -> Rows {
     );
     rows.add(
         "reviews",
-        vec![json!({"customer_id": "c1", "review_ts": null, "rating": 4}), review("c1", "2026-01-02T10:00:00Z")],
+        vec![
+            json!({"customer_id": "c1", "review_ts": null, "rating": 4}),
+            review("c1", "2026-01-02T10:00:00Z", Some(5)),
+        ],
     );
     rows
 }
 
 #[tokio::test]
 async fn rejected_rows_are_kept_with_their_reason_and_counted() {
-    let mut project = shop_with_bad_rows().project();
-    project.params.push("max_rejected_rate = 1.0".into());
+    let project = shop_with_bad_rows().project().with_param("max_rejected_rate = 1.0");
     let results = project.run(D).await;
     assert_success(&results);
 
@@ -1012,16 +960,12 @@ async fn too_many_rejected_rows_fail_the_run_and_publish_nothing() {
     assert!(!project.out_dir().join("_vipseg").exists(), "no commit");
 }
 
+/// Copies every file below `from` to the same place below `to`.
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
+    for file in files_below(from) {
+        let target = to.join(file.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&file, &target).unwrap();
     }
 }
 
@@ -1033,7 +977,7 @@ async fn a_failing_data_test_blocks_publishing_and_keeps_the_previous_run() {
 
     // The same models plus a business rule the data breaks: c07 is a lapsed VIP.
     let models = project.path().join("models");
-    copy_dir(&crate::support::repo_sql_dir(), &models);
+    copy_dir(&repo_sql_dir(), &models);
     std::fs::write(
         models.join("tests").join("no_lapsed_vips.sql"),
         "SELECT customer_id FROM customer_segments WHERE segment = 'lapsed_vip'\n",

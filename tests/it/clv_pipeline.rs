@@ -1,25 +1,31 @@
 //! The CLV model through vipseg's own SQL and engine, against lifetimes 0.11.3's numbers on the
-//! raw CDNOW transactions (../shared/data/clv/CDNOW_sample.txt, see its SOURCES.md).
+//! raw CDNOW transactions (tests/data/clv/CDNOW_sample.txt, see its SOURCES.md).
 
 use serde_json::{Value, json};
-use vipseg::run_results::RunStatus;
+use vipseg::generate::{GenerateOptions, GenerateSummary, generate};
+use vipseg::run::results::RunStatus;
 
-use crate::support::TestProject;
+use crate::support::{TestProject, assert_success, date};
 
-fn cdnow_sample() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/clv/CDNOW_sample.txt");
-    std::fs::read_to_string(path).expect("CDNOW sample (shared/data/clv)")
+/// The CDNOW sample's rows (master id, sample id, yyyymmdd, CDs, dollars) as (customer = sample
+/// id, day as an RFC 3339 timestamp, dollars).
+pub fn cdnow_purchases() -> Vec<(String, String, f64)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/clv/CDNOW_sample.txt");
+    let text = std::fs::read_to_string(path).expect("CDNOW sample (tests/data/clv)");
+    text.lines()
+        .map(|row| {
+            let f: Vec<&str> = row.split_whitespace().collect();
+            let day = format!("{}-{}-{}T00:00:00Z", &f[2][..4], &f[2][4..6], &f[2][6..]);
+            (f[1].trim_start_matches('0').to_string(), day, f[4].parse().expect("dollars"))
+        })
+        .collect()
 }
 
-/// Each CDNOW row (master id, sample id, yyyymmdd, CDs, dollars) becomes a completed order of
-/// customer `<sample id>` with one line worth the dollar value at zero cost (margin rate 1).
-fn cdnow_project() -> TestProject {
+/// Each CDNOW purchase becomes a completed order of its customer with one line worth the dollar
+/// value at zero cost (margin rate 1).
+pub fn cdnow_project() -> TestProject {
     let (mut orders, mut lines, mut customers) = (Vec::new(), Vec::new(), std::collections::BTreeSet::new());
-    for (i, row) in cdnow_sample().lines().enumerate() {
-        let f: Vec<&str> = row.split_whitespace().collect();
-        let customer = f[1].trim_start_matches('0').to_string();
-        let day = format!("{}-{}-{}T00:00:00Z", &f[2][..4], &f[2][4..6], &f[2][6..]);
-        let dollars: f64 = f[4].parse().unwrap();
+    for (i, (customer, day, dollars)) in cdnow_purchases().into_iter().enumerate() {
         orders.push(
             json!({"order_id": format!("o{i}"), "customer_id": customer, "order_ts": day, "status": "completed"}),
         );
@@ -34,6 +40,21 @@ fn cdnow_project() -> TestProject {
     let project = TestProject::new();
     project.source("orders", &orders).source("order_lines", &lines).source("customers", &customers);
     project
+}
+
+/// A project whose sources are `vipseg generate`'s sample of `customers` customers with
+/// history up to 2026-11-21.
+fn generated_project(customers: u64, seed: u64) -> (TestProject, GenerateSummary) {
+    let project = TestProject::new();
+    let options = GenerateOptions {
+        customers,
+        seed,
+        out: project.path().join("data"),
+        end: date("2026-11-21"),
+        ..Default::default()
+    };
+    let summary = generate(&options).unwrap();
+    (project, summary)
 }
 
 fn assert_close(name: &str, got: f64, expected: f64, significant: i32) {
@@ -54,7 +75,7 @@ async fn cdnow_raw_transactions_through_vipseg_sql_match_lifetimes() {
     let project = cdnow_project();
     // Observation end = as_of - 1 day = 1997-09-30, the 39-week calibration period.
     let results = project.run("1997-10-01").await;
-    assert_eq!(results.status, RunStatus::Success, "{:#}", results.to_json());
+    assert_success(&results);
 
     let params = project.published("clv_model", "1997-10-01").await;
     let estimate = |name: &str| params.iter().find(|r| r["parameter"] == name).unwrap()["estimate"].as_f64().unwrap();
@@ -97,11 +118,9 @@ async fn cdnow_raw_transactions_through_vipseg_sql_match_lifetimes() {
 /// reports 1,882 repeat purchase days in the holdout for the sample, counted by lifetimes.
 #[tokio::test]
 async fn cdnow_holdout_counts_the_actual_repeat_purchases_lifetimes_counts() {
-    let project = cdnow_project();
-    let mut project = project;
-    project.params.push("clv_holdout_months = 9".into());
+    let project = cdnow_project().with_param("clv_holdout_months = 9");
     let results = project.run("1998-07-01").await;
-    assert_eq!(results.status, RunStatus::Success, "{:#}", results.to_json());
+    assert_success(&results);
     let rows = project.published("clv_holdout", "1998-07-01").await;
     let total = rows.iter().find(|r| r["frequency_bucket"] == "total").unwrap();
     assert_eq!(total["actual_repeat_orders"], 1882);
@@ -144,17 +163,10 @@ async fn cdnow_holdout_counts_the_actual_repeat_purchases_lifetimes_counts() {
 /// mean must be within 2 % and each of them within 10 % (seed 7: p -4.8 %, gamma +7.2 %, mean -0.1 %).
 #[tokio::test]
 async fn the_fit_recovers_the_parameters_the_generator_drew_from() {
-    let project = TestProject::new();
-    let options = vipseg::generate::GenerateOptions {
-        customers: 100_000,
-        seed: 7,
-        out: project.path().join("data"),
-        end: crate::support::date("2026-11-21"),
-        ..Default::default()
-    };
-    let truth = vipseg::generate::generate(&options).unwrap().truth;
+    let (project, summary) = generated_project(100_000, 7);
+    let truth = summary.truth;
     let results = project.run("2026-11-21").await;
-    assert_eq!(results.status, RunStatus::Success, "{:#}", results.to_json());
+    assert_success(&results);
     let params = project.published("clv_model", "2026-11-21").await;
     let field =
         |name: &str, column: &str| params.iter().find(|r| r["parameter"] == name).unwrap()[column].as_f64().unwrap();
@@ -184,18 +196,10 @@ async fn the_fit_recovers_the_parameters_the_generator_drew_from() {
 /// `vip_rank_by = "predicted_clv_12m"`: VIP tiers follow the model's 12-month CLV.
 #[tokio::test]
 async fn vip_tiers_can_rank_by_predicted_clv() {
-    let mut project = TestProject::new();
-    let options = vipseg::generate::GenerateOptions {
-        customers: 3_000,
-        seed: 11,
-        out: project.path().join("data"),
-        end: crate::support::date("2026-11-21"),
-        ..Default::default()
-    };
-    vipseg::generate::generate(&options).unwrap();
-    project.params.push("vip_rank_by = \"predicted_clv_12m\"".into());
+    let (project, _) = generated_project(3_000, 11);
+    let project = project.with_param("vip_rank_by = \"predicted_clv_12m\"");
     let results = project.run("2026-11-21").await;
-    assert_eq!(results.status, RunStatus::Success, "{:#}", results.to_json());
+    assert_success(&results);
     let values = project.published("customer_value", "2026-11-21").await;
     let clv_of =
         |id: &Value| values.iter().find(|r| &r["customer_id"] == id).unwrap()["predicted_clv_12m"].as_f64().unwrap();
@@ -245,7 +249,7 @@ async fn too_little_data_leaves_clv_null_and_says_why() {
         &[json!({"customer_id": "c0", "email": "c0@example.com", "country": "US", "ad_consent": true})],
     );
     let results = project.run("2026-06-01").await;
-    assert_eq!(results.status, RunStatus::Success, "{:#}", results.to_json());
+    assert_success(&results);
     let fit = &results.fits["clv_model"];
     assert_eq!(fit["status"], "not_fitted");
     assert!(fit["reason"].as_str().unwrap().contains("repeat"), "{fit}");
@@ -256,8 +260,7 @@ async fn too_little_data_leaves_clv_null_and_says_why() {
         assert!(customers.iter().all(|c| c[column].is_null()), "{column} is null without a fit");
     }
     // Ranking VIPs by a CLV that could not be fitted is an error, not an empty VIP list.
-    let mut strict = project;
-    strict.params.push("vip_rank_by = \"predicted_clv_12m\"".into());
+    let strict = project.with_param("vip_rank_by = \"predicted_clv_12m\"");
     let failed = strict.run("2026-06-01").await;
     assert_eq!(failed.status, RunStatus::Error);
     let error = failed.error.expect("error report");

@@ -17,19 +17,19 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use vipseg::error::{Error, PublishError};
-use vipseg::publish::{Publisher, latest_commit};
+use vipseg::run::publish::{Publisher, latest_commit};
 
-use crate::shop::{SEED, date, small_shop};
+use crate::servers;
+use crate::shop::{SEED, small_shop};
 use crate::stores::{
-    self, FAIL_FAST, Outcome, STORAGE_SELECTION, Target, View, assert_same_tables, block_on, read_view,
-    write_target_config,
+    FAIL_FAST, STORAGE_SELECTION, Target, View, assert_same_tables, block_on, read_view, write_target_config,
 };
-use crate::support::TestProject;
+use crate::support::{Outcome, TestProject, date, files_below, json_batch, vipseg_run};
 
 const AS_OF: &str = "2026-07-01";
 
 fn as_of() -> NaiveDate {
-    date(2026, 7, 1)
+    date(AS_OF)
 }
 
 /// Two inputs whose runs publish different tables (the second shop has other customers), so
@@ -64,7 +64,7 @@ fn two_inputs(target_for: impl Fn(&TestProject) -> Target) -> TwoInputs {
 
 impl TwoInputs {
     fn spawn(&self, input: usize) -> Child {
-        stores::vipseg(&self.configs[input], AS_OF, &self.target.env)
+        vipseg_run(&self.configs[input], AS_OF, &self.target.env)
             .args(["--select", STORAGE_SELECTION])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -73,7 +73,7 @@ impl TwoInputs {
     }
 
     fn run(&self, input: usize) -> Outcome {
-        stores::outcome(self.spawn(input).wait_with_output().unwrap())
+        Outcome::from_output(self.spawn(input).wait_with_output().unwrap())
     }
 
     fn view(&self) -> Option<View> {
@@ -83,7 +83,7 @@ impl TwoInputs {
 
 /// Every file a commit names belongs to one run (its run id is in the file name): tables of
 /// one commit never mix files of two runs, as all runs here publish the same tables.
-fn assert_one_run(view: &View, location: &vipseg::storage::Location) {
+fn assert_one_run(view: &View, location: &vipseg::io::store::Location) {
     let commit = block_on(latest_commit(location, as_of())).unwrap().unwrap();
     for (table, published) in &commit.tables {
         for file in &published.files {
@@ -117,7 +117,7 @@ fn timed_run(inputs: &TwoInputs, input: usize) -> (Outcome, Duration, Duration) 
         log.push('\n');
     }
     let output = child.wait_with_output().unwrap();
-    let mut outcome = stores::outcome(output);
+    let mut outcome = Outcome::from_output(output);
     outcome.stderr = log;
     let publish_time = publishing.map_or(Duration::ZERO, |p| p.elapsed());
     (outcome, started.elapsed(), publish_time)
@@ -223,7 +223,7 @@ fn sigkill_at_random_points_never_exposes_a_mix_and_the_next_run_succeeds() {
 
 #[test]
 fn sigkill_at_random_points_on_s3_never_exposes_a_mix() {
-    let Some(moto) = crate::servers::moto() else { return };
+    let moto = servers::moto();
     sigkill_at_random_points(two_inputs(|_| Target::s3(moto, None)), 6, 0xbadcafe);
 }
 
@@ -235,7 +235,7 @@ fn racing_runs_on_the_same_as_of_never_both_publish_on_the_same_base() {
         let before = inputs.view().map_or(0, |v| v.seq);
         let children = [inputs.spawn(0), inputs.spawn(1)];
         let outcomes: Vec<Outcome> =
-            children.into_iter().map(|c| stores::outcome(c.wait_with_output().unwrap())).collect();
+            children.into_iter().map(|c| Outcome::from_output(c.wait_with_output().unwrap())).collect();
         let winners: Vec<&Outcome> = outcomes.iter().filter(|o| o.code == Some(0)).collect();
         assert!(!winners.is_empty(), "round {round}: one run must win: {}", outcomes[0].describe());
         for loser in outcomes.iter().filter(|o| o.code != Some(0)) {
@@ -265,7 +265,7 @@ fn stage(publisher: &Publisher, table: &str, marker: &str) {
         arrow::datatypes::DataType::Utf8,
         false,
     )]));
-    let batch = crate::support::json_batch(&schema, &[json!({"marker": marker})]);
+    let batch = json_batch(&schema, &[json!({"marker": marker})]);
     let mut bytes = Vec::new();
     let mut writer = parquet::arrow::ArrowWriter::try_new(&mut bytes, schema, None).unwrap();
     writer.write(&batch).unwrap();
@@ -276,7 +276,7 @@ fn stage(publisher: &Publisher, table: &str, marker: &str) {
 
 fn begin(dir: &Path, run_id: &str) -> Publisher {
     let ctx = datafusion::prelude::SessionContext::new();
-    let root = vipseg::storage::open(&ctx, dir.to_str().unwrap(), "output.url", &Default::default()).unwrap();
+    let root = vipseg::io::store::open(&ctx, dir.to_str().unwrap(), "output.url", &Default::default()).unwrap();
     block_on(Publisher::begin(root, as_of(), run_id.to_string())).unwrap()
 }
 
@@ -303,7 +303,7 @@ fn two_publishers_begun_on_the_same_base_cannot_both_publish() {
         let view = read_view(&Target::local(dir.path()).location("out"), as_of()).unwrap();
         assert_eq!(view.run_id, a);
         assert_eq!(view.tables["t"], vec![json!({"marker": a})]);
-        let files = stores::files_below(&out);
+        let files = files_below(&out);
         assert!(!files.iter().any(|f| f.to_string_lossy().contains(&b)), "{files:?}");
     }
 }

@@ -1,9 +1,9 @@
 //! Determinism of the whole pipeline: the same input gives the same tables, bit for bit, and a
 //! backfill for D on a dataset that has grown since gives what the run on D gave.
 
-use crate::shop::{SEED, date, small_shop};
-use crate::stores::{FAIL_FAST, Outcome, Target, View, assert_same_tables, read_view, run_target};
-use crate::support::TestProject;
+use crate::shop::{SEED, small_shop};
+use crate::stores::{FAIL_FAST, Target, View, assert_same_tables, read_view, run_target, write_target_config};
+use crate::support::{Outcome, TestProject, date, vipseg_run};
 
 const D: &str = "2026-07-01";
 
@@ -11,14 +11,13 @@ fn run(project: &TestProject, as_of: &str) -> (Outcome, View) {
     let local = Target::local(project.path());
     let outcome = run_target(project.path(), "local", &local, as_of, FAIL_FAST, "");
     assert_eq!(outcome.code, Some(0), "run for {as_of}: {}", outcome.describe());
-    let as_of = chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap();
-    (outcome, read_view(&local.location("out"), as_of).expect("published"))
+    (outcome, read_view(&local.location("out"), date(as_of)).expect("published"))
 }
 
 #[test]
 fn two_runs_on_the_same_input_publish_identical_tables() {
     let project = TestProject::new();
-    small_shop(SEED).known_before(date(2026, 7, 1)).write(&project, "part-0.parquet");
+    small_shop(SEED).known_before(date(D)).write(&project, "part-0.parquet");
     let (first_outcome, first) = run(&project, D);
     let (second_outcome, second) = run(&project, D);
     assert_ne!(first.run_id, second.run_id);
@@ -34,13 +33,13 @@ fn two_runs_on_the_same_input_publish_identical_tables() {
     // Nor may the machine matter: other parallelism, same bits.
     let local = Target::local(project.path());
     for partitions in [1, 5] {
-        let config = crate::stores::write_target_config(project.path(), "other", &local, FAIL_FAST);
+        let config = write_target_config(project.path(), "other", &local, FAIL_FAST);
         let text = std::fs::read_to_string(&config).unwrap();
         std::fs::write(&config, text.replace("target_partitions = 2", &format!("target_partitions = {partitions}")))
             .unwrap();
-        let outcome = crate::stores::outcome(crate::stores::vipseg(&config, D, &[]).output().unwrap());
+        let outcome = Outcome::of(&mut vipseg_run(&config, D, &[]));
         assert_eq!(outcome.code, Some(0), "{}", outcome.describe());
-        let view = read_view(&local.location("out"), date(2026, 7, 1)).unwrap();
+        let view = read_view(&local.location("out"), date(D)).unwrap();
         assert_same_tables(&view, &first, &format!("a run with target_partitions = {partitions}"));
     }
 }
@@ -49,12 +48,12 @@ fn two_runs_on_the_same_input_publish_identical_tables() {
 fn a_backfill_on_a_grown_dataset_publishes_what_the_run_on_d_published() {
     let shop = small_shop(SEED);
     let project = TestProject::new();
-    shop.known_before(date(2026, 7, 1)).write(&project, "part-0.parquet");
+    shop.known_before(date(D)).write(&project, "part-0.parquet");
     let (_, on_d) = run(&project, D);
 
     // Four months later the sources hold more: new orders and customers, returns and tickets
     // for old orders, reviews, referrals — appended as new files, as a lake grows.
-    let growth = shop.known_since(date(2026, 7, 1));
+    let growth = shop.known_since(date(D));
     for (source, rows) in &growth.0 {
         assert!(!rows.is_empty(), "the growth has {source} rows");
     }

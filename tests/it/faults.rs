@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 
 use crate::fault_proxy::{Fault, FaultProxy, Plan, Request};
 use crate::servers;
-use crate::shop::{SEED, date, small_shop};
+use crate::shop::{SEED, small_shop};
 use crate::stores::{FAIL_FAST, PATIENT, STORAGE_SELECTION, Target, View, assert_same_tables, read_view, run_target};
-use crate::support::TestProject;
+use crate::support::{Outcome, TestProject, date};
 
 const AS_OF: &str = "2026-07-01";
 
 fn as_of() -> chrono::NaiveDate {
-    date(2026, 7, 1)
+    date(AS_OF)
 }
 
 /// Every kind of fault, with slow answers of up to 0.3 s (the request timeout is 2 s).
@@ -59,8 +59,8 @@ struct Setup {
     expected: View,
 }
 
-fn setup(plan: Plan, seed: u64) -> Option<Setup> {
-    let moto = servers::moto()?;
+fn setup(plan: Plan, seed: u64) -> Setup {
+    let moto = servers::moto();
     let project = TestProject::new();
     small_shop(SEED).known_before(as_of()).write(&project, "part-0.parquet");
     let local = Target::local(project.path());
@@ -71,11 +71,11 @@ fn setup(plan: Plan, seed: u64) -> Option<Setup> {
     let s3 = Target::s3(moto, Some(&proxy.endpoint()));
     s3.upload_dir(&project.path().join("data"), "data");
     proxy.set_plan(plan);
-    Some(Setup { project, s3, proxy, expected })
+    Setup { project, s3, proxy, expected }
 }
 
 impl Setup {
-    fn run(&self, name: &str, engine: &str) -> crate::stores::Outcome {
+    fn run(&self, name: &str, engine: &str) -> Outcome {
         run_target(self.project.path(), name, &self.s3, AS_OF, engine, STORAGE_SELECTION)
     }
 
@@ -86,7 +86,7 @@ impl Setup {
 
 #[test]
 fn runs_under_a_10_percent_fault_rate_publish_what_a_fault_free_run_publishes() {
-    let Some(setup) = setup(Plan::none(), 0x5eed_0001) else { return };
+    let setup = setup(Plan::none(), 0x5eed_0001);
     let mut run_ids = Vec::new();
     for round in 1..=2 {
         setup.proxy.set_plan(flaky_plan());
@@ -134,7 +134,7 @@ fn a_commit_whose_response_was_lost_is_recognised_as_the_runs_own_write() {
     // connection is reset, or closed), the client tries again and hears "already exists". The
     // run must read the record back, see its own run id, and succeed — not report a conflict.
     for fault in [Fault::LoseResponse, Fault::LoseResponseClose] {
-        let Some(setup) = setup(Plan::none().rule(fault, 1, is_commit_put), 7) else { return };
+        let setup = setup(Plan::none().rule(fault, 1, is_commit_put), 7);
         let outcome = setup.run("lost-commit", FAIL_FAST);
         assert_eq!(outcome.code, Some(0), "{fault:?}: {}", outcome.describe());
         let commit_puts: Vec<_> = setup.proxy.records().into_iter().filter(|r| is_commit_put(&r.request)).collect();
@@ -176,14 +176,14 @@ fn under_permanent_faults_a_run_fails_with_exit_2_and_publishes_nothing() {
         ),
     ];
     for (what, plan) in cases {
-        let Some(setup) = setup(plan, 3) else { return };
+        let setup = setup(plan, 3);
         fails_and_publishes_nothing(&setup, what, None);
     }
 }
 
 #[test]
 fn a_run_that_cannot_commit_leaves_the_previous_run_published() {
-    let Some(setup) = setup(Plan::none(), 5) else { return };
+    let setup = setup(Plan::none(), 5);
     let first = setup.run("first", FAIL_FAST);
     assert_eq!(first.code, Some(0), "{}", first.describe());
     let before = setup.view().expect("published");

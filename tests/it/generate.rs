@@ -11,7 +11,8 @@ use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, Datelike, NaiveDate};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tempfile::TempDir;
-use vipseg::generate::{GenerateError, GenerateOptions, GenerateSummary, SOURCES, TrueParams, generate};
+use vipseg::generate::{GenerateError, GenerateOptions, GenerateSummary, TrueParams, generate};
+use vipseg::io::schema::Source;
 
 const DAY_US: i64 = 86_400_000_000;
 
@@ -215,7 +216,7 @@ fn every_file_has_the_canonical_schema_and_every_source_is_written() {
         ("referrals", vec![("referrer_id", s.clone()), ("referred_id", s.clone()), ("referral_ts", ts.clone())]),
         ("reviews", vec![("customer_id", s.clone()), ("review_ts", ts.clone()), ("rating", i.clone())]),
     ]);
-    assert_eq!(SOURCES.iter().copied().collect::<BTreeSet<_>>(), expected.keys().copied().collect());
+    assert_eq!(Source::ALL.iter().map(|s| s.name()).collect::<BTreeSet<_>>(), expected.keys().copied().collect());
     let mut parquet_files = 0;
     for (source, columns) in &expected {
         let source_files = files(&dir.path().join(source));
@@ -230,7 +231,7 @@ fn every_file_has_the_canonical_schema_and_every_source_is_written() {
             assert_eq!(got, want, "{}", file.display());
             assert_eq!(
                 **builder.schema(),
-                *vipseg::schema::arrow_schema(source).expect("source"),
+                *Source::from_name(source).expect("source").arrow_schema(),
                 "{}",
                 file.display()
             );
@@ -692,7 +693,7 @@ fn manifest_records_options_truth_and_row_counts() {
 fn tiny_data_sets_still_write_every_source() {
     for customers in [1, 7] {
         let (dir, summary) = run(customers, 13, |o| o.months = 1);
-        for source in SOURCES {
+        for source in Source::ALL.map(Source::name) {
             let table = Table::load(dir.path(), source);
             assert!(!table.batches.is_empty() || !files(&dir.path().join(source)).is_empty(), "{source} has a file");
             assert_eq!(table.len() as u64, summary.rows[source], "{source}");

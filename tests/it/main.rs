@@ -1,5 +1,7 @@
 //! The one integration-test binary (one link of DataFusion for the whole suite).
 
+// Shared by every module: fixture rows (fixtures.rs); projects, configs, runs, readers (support.rs).
+mod fixtures;
 mod support;
 
 mod bad_input;
@@ -7,10 +9,11 @@ mod binding;
 mod business_fixtures;
 mod clv_pipeline;
 mod clv_reference;
+mod clv_robust;
+mod commands;
 mod generate;
 mod models_graph;
 mod pipeline_run;
-mod rows;
 
 // Storage and reliability (issue 5): real servers on loopback, faults, crashes, determinism, secrets.
 mod crash_safety;

@@ -4,7 +4,8 @@ use std::path::Path;
 
 use datafusion::prelude::SessionContext;
 use vipseg::error::ModelError;
-use vipseg::models::Project;
+use vipseg::project::Project;
+use vipseg::project::model_files::ModelsLocation;
 
 fn project_with(files: &[(&str, &str)]) -> (tempfile::TempDir, Result<Project, ModelError>) {
     let dir = tempfile::TempDir::new().unwrap();
@@ -13,7 +14,7 @@ fn project_with(files: &[(&str, &str)]) -> (tempfile::TempDir, Result<Project, M
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, sql).unwrap();
     }
-    let project = Project::load(dir.path(), &SessionContext::new().state());
+    let project = Project::load(ModelsLocation::Folder(dir.path()), &SessionContext::new().state());
     (dir, project)
 }
 
@@ -81,12 +82,27 @@ fn selectors_follow_dbt() {
     assert_eq!(names("b"), ["b"]);
     assert_eq!(names("b+"), ["b", "c"]);
     assert_eq!(names("+b"), ["a", "b"]);
-    assert!(project.select(&["nope".to_string()]).is_err());
+    assert!(matches!(project.select(&["nope".to_string()]), Err(vipseg::error::UsageError::UnknownSelector { .. })));
 }
 
 #[test]
 fn the_shipped_models_form_a_valid_graph() {
-    let project = Project::load(&crate::support::repo_sql_dir(), &SessionContext::new().state()).unwrap();
+    let project =
+        Project::load(ModelsLocation::Folder(&crate::support::repo_sql_dir()), &SessionContext::new().state()).unwrap();
     assert!(project.get("customer_value").is_some());
     assert!(Path::new(&project.get("customer_value").unwrap().file).exists());
+}
+
+/// The copy built into the binary is the repository's `sql/`: same models, same SQL, same order.
+#[test]
+fn the_models_built_into_the_binary_are_the_shipped_folder() {
+    let state = SessionContext::new().state();
+    let folder = Project::load(ModelsLocation::Folder(&crate::support::repo_sql_dir()), &state).unwrap();
+    let shipped = Project::load(ModelsLocation::Shipped, &state).unwrap();
+    let summary = |p: &Project| -> Vec<(String, String, Vec<String>)> {
+        p.models.iter().map(|m| (m.name.clone(), m.sql.clone(), m.depends_on.iter().cloned().collect())).collect()
+    };
+    assert_eq!(summary(&shipped), summary(&folder));
+    assert_eq!(shipped.assertions.len(), folder.assertions.len());
+    assert!(shipped.get("customer_value").unwrap().file.starts_with("<shipped>/marts/"));
 }

@@ -6,9 +6,9 @@
 use crate::servers;
 use std::sync::Mutex;
 
-use crate::shop::{SEED, date, small_shop};
-use crate::stores::{FAIL_FAST, Target, View, assert_same_tables, read_view, run_target};
-use crate::support::TestProject;
+use crate::shop::{SEED, small_shop};
+use crate::stores::{FAIL_FAST, Target, View, assert_same_tables, block_on, read_view, run_target};
+use crate::support::{TestProject, date};
 
 const AS_OF: &str = "2026-07-01";
 
@@ -17,13 +17,13 @@ const AS_OF: &str = "2026-07-01";
 fn local_baseline() -> (TestProject, View) {
     static BASELINE: Mutex<Option<View>> = Mutex::new(None);
     let project = TestProject::new();
-    small_shop(SEED).known_before(date(2026, 7, 1)).write(&project, "part-0.parquet");
+    small_shop(SEED).known_before(date(AS_OF)).write(&project, "part-0.parquet");
     let mut baseline = BASELINE.lock().unwrap();
     if baseline.is_none() {
         let local = Target::local(project.path());
         let outcome = run_target(project.path(), "local", &local, AS_OF, FAIL_FAST, "");
         assert_eq!(outcome.code, Some(0), "local run: {}", outcome.describe());
-        let view = read_view(&local.location("out"), date(2026, 7, 1)).expect("published on file://");
+        let view = read_view(&local.location("out"), date(AS_OF)).expect("published on file://");
         assert!(view.tables.values().all(|rows| !rows.is_empty()), "the fixture gives every table rows");
         *baseline = Some(view);
     }
@@ -36,13 +36,13 @@ fn same_tables_as_local(target: Target) {
     target.upload_dir(&project.path().join("data"), "data");
     let outcome = run_target(project.path(), &target.label, &target, AS_OF, FAIL_FAST, "");
     assert_eq!(outcome.code, Some(0), "{} run: {}", target.label, outcome.describe());
-    let view = read_view(&target.location("out"), date(2026, 7, 1)).expect("published");
+    let view = read_view(&target.location("out"), date(AS_OF)).expect("published");
     assert_same_tables(&view, &expected, &format!("{} vs file://", target.label));
     assert_eq!(view.seq, 1);
     assert_eq!(view.run_id, outcome.run_id());
 
-    // The layout of DESIGN.md §4: tables under <output>/<table>/as_of=<D>/, the commit record,
-    // and nothing left in staging.
+    // The layout of docs/contract.md §4: tables under <output>/<table>/as_of=<D>/, the commit
+    // record, and nothing left in staging.
     let objects = target.list("out");
     for table in view.tables.keys() {
         assert!(
@@ -61,20 +61,20 @@ fn same_tables_as_local(target: Target) {
 
 #[test]
 fn s3_sources_and_output_publish_the_same_tables_as_local_files() {
-    let moto = crate::require_server!(servers::moto());
+    let moto = servers::moto();
     same_tables_as_local(Target::s3(moto, None));
 }
 
 #[test]
 fn azure_emulator_sources_and_output_publish_the_same_tables_as_local_files() {
-    let azurite = crate::require_server!(servers::azurite());
+    let azurite = servers::azurite();
     same_tables_as_local(Target::azure_emulator(azurite));
 }
 
 #[test]
 fn azure_account_key_and_endpoint_publish_the_same_tables_as_local_files() {
     // The way a real storage account is configured (name, key, endpoint), not the emulator switch.
-    let azurite = crate::require_server!(servers::azurite());
+    let azurite = servers::azurite();
     same_tables_as_local(Target::azure_account(azurite, servers::AZURITE_ACCOUNT, servers::AZURITE_KEY));
 }
 
@@ -82,13 +82,13 @@ fn azure_account_key_and_endpoint_publish_the_same_tables_as_local_files() {
 fn s3_create_only_writes_are_enforced_by_the_server() {
     // The commit protocol rests on `PutMode::Create` (`If-None-Match: *`); moto must refuse the
     // second create of the same key, or the race tests would prove nothing.
-    let moto = crate::require_server!(servers::moto());
+    let moto = servers::moto();
     create_only_is_enforced(&Target::s3(moto, None));
 }
 
 #[test]
 fn azure_create_only_writes_are_enforced_by_the_server() {
-    let azurite = crate::require_server!(servers::azurite());
+    let azurite = servers::azurite();
     create_only_is_enforced(&Target::azure_emulator(azurite));
 }
 
@@ -96,7 +96,7 @@ fn create_only_is_enforced(target: &Target) {
     use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
     let path = target.path("commits/0000000001.json");
     let create = || PutOptions { mode: PutMode::Create, ..Default::default() };
-    crate::stores::block_on(async {
+    block_on(async {
         target.store.put_opts(&path, PutPayload::from("first"), create()).await.expect("first create");
         let second = target.store.put_opts(&path, PutPayload::from("second"), create()).await;
         assert!(matches!(second, Err(object_store::Error::AlreadyExists { .. })), "{}: {second:?}", target.label);
@@ -107,7 +107,7 @@ fn create_only_is_enforced(target: &Target) {
 
 #[test]
 fn a_missing_bucket_fails_with_exit_2_naming_the_source() {
-    let moto = crate::require_server!(servers::moto());
+    let moto = servers::moto();
     let project = TestProject::new();
     let mut target = Target::s3(moto, None);
     target.base_url = "s3://no-such-bucket-vipseg/".into();

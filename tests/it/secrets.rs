@@ -6,9 +6,9 @@
 
 use crate::fault_proxy::{Fault, FaultProxy, Plan};
 use crate::servers::{self, SECRET_ACCOUNT, SECRET_ACCOUNT_KEY};
-use crate::shop::{SEED, date, small_shop};
-use crate::stores::{FAIL_FAST, Outcome, STORAGE_SELECTION, Target, files_below, run_target};
-use crate::support::TestProject;
+use crate::shop::{SEED, small_shop};
+use crate::stores::{FAIL_FAST, STORAGE_SELECTION, Target, run_target};
+use crate::support::{Outcome, TestProject, date, files_below};
 
 const AS_OF: &str = "2026-07-01";
 
@@ -81,13 +81,13 @@ fn check(what: &str, project: &TestProject, target: &Target, expect: i32, log: &
 
 fn project_with_shop() -> TestProject {
     let project = TestProject::new();
-    small_shop(SEED).known_before(date(2026, 7, 1)).write(&project, "part-0.parquet");
+    small_shop(SEED).known_before(date(AS_OF)).write(&project, "part-0.parquet");
     project
 }
 
 #[test]
 fn aws_credentials_never_appear_in_logs_results_errors_or_files() {
-    let Some(moto) = servers::moto() else { return };
+    let moto = servers::moto();
     let project = project_with_shop();
     let planted = [("AWS_SECRET_ACCESS_KEY", AWS_SECRET), ("AWS_SESSION_TOKEN", AWS_TOKEN)];
     let s3 = with_env(&Target::s3(moto, None), &planted);
@@ -108,7 +108,7 @@ fn aws_credentials_never_appear_in_logs_results_errors_or_files() {
 
 #[test]
 fn azure_keys_and_sas_tokens_never_appear_in_logs_results_errors_or_files() {
-    let Some(azurite) = servers::azurite() else { return };
+    let azurite = servers::azurite();
     let project = project_with_shop();
     // An account whose key is the planted secret: the run succeeds with it.
     let azure = Target::azure_account(azurite, SECRET_ACCOUNT, SECRET_ACCOUNT_KEY);

@@ -6,8 +6,9 @@
 //! test binary exits (even by SIGKILL) the pipe closes and the watchdog kills the server, so no
 //! server outlives the tests.
 //!
-//! When a tool is not installed the tests that need it skip with a loud message on stderr —
-//! unless `CI` is set: then a missing tool fails the test.
+//! A storage test never passes without its server: when a tool is not installed, or its server
+//! does not start, every test that needs it fails with a message naming what is missing and
+//! saying to run `scripts/test-setup` (which `make test` runs first).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -17,17 +18,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-
-/// Runs `$server` (an `Option<&Server>`), or returns from the test when it is `None` (skipped).
-#[macro_export]
-macro_rules! require_server {
-    ($server:expr) => {
-        match $server {
-            Some(server) => server,
-            None => return,
-        }
-    };
-}
 
 /// The access key of moto (it accepts any; these are the documented test values).
 pub const MOTO_KEY_ID: &str = "testing";
@@ -71,76 +61,55 @@ fn tools_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".test-tools"))
 }
 
-/// `CI` set to anything but empty, `0` or `false`.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
-}
+/// What to do when a server is missing or broken.
+const SETUP_HINT: &str = "run scripts/test-setup, which installs the test servers";
 
-/// Writes past the test harness's output capture, so a skip is seen even when tests pass.
-fn loud(message: &str) {
-    let line = format!("\n*** {message} ***\n");
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
-}
-
-/// moto's S3 server, or `None` (after a loud message) when it is not installed outside CI.
-pub fn moto() -> Option<&'static Server> {
-    static MOTO: OnceLock<Option<Server>> = OnceLock::new();
+/// moto's S3 server, started on first use. Fails the test when moto is not installed or does
+/// not start.
+pub fn moto() -> &'static Server {
+    static MOTO: OnceLock<Server> = OnceLock::new();
     MOTO.get_or_init(|| {
-        let program = tools_dir().join("venv/bin/moto_server");
-        if !installed("moto (S3)", &program) {
-            return None;
-        }
-        Some(start("moto", |port| {
-            let mut command = Command::new(&program);
+        start_installed("moto (S3)", "venv/bin/moto_server", |command, port| {
             command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-            command
-        }))
-    })
-    .as_ref()
-}
-
-/// Azurite's Blob service (in memory), or `None` (after a loud message) when it is not
-/// installed outside CI. It knows the development account and [`SECRET_ACCOUNT`].
-pub fn azurite() -> Option<&'static Server> {
-    static AZURITE: OnceLock<Option<Server>> = OnceLock::new();
-    AZURITE
-        .get_or_init(|| {
-            let program = tools_dir().join("node_modules/.bin/azurite-blob");
-            if !installed("Azurite (Azure Blob)", &program) {
-                return None;
-            }
-            Some(start("azurite", |port| {
-                let mut command = Command::new(&program);
-                command
-                    .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
-                    .args(["--inMemoryPersistence", "--skipApiVersionCheck", "--disableProductStyleUrl", "--silent"])
-                    .env(
-                        "AZURITE_ACCOUNTS",
-                        format!("{AZURITE_ACCOUNT}:{AZURITE_KEY};{SECRET_ACCOUNT}:{SECRET_ACCOUNT_KEY}"),
-                    )
-                    // Azurite writes nothing with in-memory persistence; a throw-away folder anyway.
-                    .current_dir(std::env::temp_dir());
-                command
-            }))
         })
-        .as_ref()
+    })
 }
 
-fn installed(what: &str, program: &Path) -> bool {
-    if program.exists() {
-        return true;
-    }
-    let message = format!("{what} is not installed at {}: run scripts/test-setup", program.display());
-    if in_ci() {
-        panic!("{message} (CI is set: the storage tests must not skip)");
-    }
-    loud(&format!("SKIPPING storage tests that need {what}: {message}"));
-    false
+/// Azurite's Blob service (in memory), started on first use; it knows the development account
+/// and [`SECRET_ACCOUNT`]. Fails the test when Azurite is not installed or does not start.
+pub fn azurite() -> &'static Server {
+    static AZURITE: OnceLock<Server> = OnceLock::new();
+    AZURITE.get_or_init(|| {
+        start_installed("Azurite (Azure Blob)", "node_modules/.bin/azurite-blob", |command, port| {
+            command
+                .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
+                .args(["--inMemoryPersistence", "--skipApiVersionCheck", "--disableProductStyleUrl", "--silent"])
+                .env(
+                    "AZURITE_ACCOUNTS",
+                    format!("{AZURITE_ACCOUNT}:{AZURITE_KEY};{SECRET_ACCOUNT}:{SECRET_ACCOUNT_KEY}"),
+                )
+                // Azurite writes nothing with in-memory persistence; a throw-away folder anyway.
+                .current_dir(std::env::temp_dir());
+        })
+    })
+}
+
+/// Starts the tool installed at `program` (relative to the tools folder), with the arguments
+/// `configure` adds for a port. Fails the test (it must not pass without its server) when the
+/// tool is not installed.
+fn start_installed(what: &str, program: &str, configure: impl Fn(&mut Command, u16)) -> Server {
+    let program = tools_dir().join(program);
+    assert!(program.exists(), "{what} is not installed at {}: {SETUP_HINT}", program.display());
+    start(what, |port| {
+        let mut command = Command::new(&program);
+        configure(&mut command, port);
+        command
+    })
 }
 
 /// Starts a server on a free loopback port and waits until it accepts connections; retries
 /// with another port if the first was taken in the meantime.
-fn start(name: &'static str, command_for: impl Fn(u16) -> Command) -> Server {
+fn start(name: &str, command_for: impl Fn(u16) -> Command) -> Server {
     let mut last_log = String::new();
     for _attempt in 0..3 {
         let port = free_port();
@@ -161,7 +130,7 @@ fn start(name: &'static str, command_for: impl Fn(u16) -> Command) -> Server {
         let _ = watchdog.wait();
         last_log = log.lock().unwrap().clone();
     }
-    panic!("{name} did not start listening on 127.0.0.1; its output:\n{last_log}");
+    panic!("{name} did not start listening on 127.0.0.1 ({SETUP_HINT}); its output:\n{last_log}");
 }
 
 fn free_port() -> u16 {
@@ -198,7 +167,7 @@ exit "$status""#,
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", server.get_program()));
+        .unwrap_or_else(|e| panic!("cannot start {:?}: {e} ({SETUP_HINT})", server.get_program()));
     let stdin = child.stdin.take().expect("piped stdin");
     let log = Arc::new(Mutex::new(String::new()));
     // Drain the server's output (moto logs every request) and keep its tail for diagnostics.

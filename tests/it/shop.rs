@@ -12,11 +12,8 @@ use rand::{Rng, SeedableRng};
 use rand_distr::{Beta, Distribution, Exp, Gamma};
 use serde_json::{Value, json};
 
-use crate::support::TestProject;
-
-/// Every source of the canonical schema.
-pub const SOURCES: [&str; 7] =
-    ["orders", "order_lines", "customers", "returns", "support_tickets", "referrals", "reviews"];
+use crate::fixtures::{Rows, SOURCES};
+use crate::support::date;
 
 /// One fact: its source, when it became known, and its row.
 #[derive(Debug, Clone)]
@@ -29,20 +26,6 @@ struct Fact {
 #[derive(Debug, Clone)]
 pub struct Shop {
     facts: Vec<Fact>,
-}
-
-/// Rows of each source, in source order.
-#[derive(Debug, Clone, Default)]
-pub struct Rows(pub Vec<(&'static str, Vec<Value>)>);
-
-impl Rows {
-    /// Writes one Parquet file per source (`data/<source>/<file>`) into the project, also for
-    /// sources without rows, so every source folder exists.
-    pub fn write(&self, project: &TestProject, file: &str) {
-        for (source, rows) in &self.0 {
-            project.source_file(source, file, rows);
-        }
-    }
 }
 
 fn ts(t: NaiveDateTime) -> String {
@@ -214,16 +197,17 @@ impl Shop {
         self.select(|f| f.known_at >= cutoff.and_time(NaiveTime::MIN))
     }
 
+    /// The facts that `keep`, per source; every source is there, also without rows (so that
+    /// writing them gives every source folder).
     fn select(&self, keep: impl Fn(&Fact) -> bool) -> Rows {
-        Rows(
-            SOURCES
-                .iter()
-                .map(|source| {
-                    let rows = self.facts.iter().filter(|f| f.source == *source && keep(f)).map(|f| f.row.clone());
-                    (*source, rows.collect())
-                })
-                .collect(),
-        )
+        let mut rows = Rows::default();
+        for source in SOURCES {
+            rows.add(
+                source,
+                self.facts.iter().filter(|f| f.source == source && keep(f)).map(|f| f.row.clone()).collect(),
+            );
+        }
+        rows
     }
 }
 
@@ -232,12 +216,8 @@ impl Shop {
 /// tests run on D = 2026-07-01 with the facts known before D; the rest is the
 /// growth a later backfill for D must ignore.
 pub fn small_shop(seed: u64) -> Shop {
-    Shop::new(seed, 200, date(2024, 1, 1), date(2026, 11, 1))
+    Shop::new(seed, 200, date("2024-01-01"), date("2026-11-01"))
 }
 
 /// The seed of the shop most tests use.
 pub const SEED: u64 = 12;
-
-pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}

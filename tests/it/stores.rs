@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
@@ -17,10 +16,12 @@ use object_store::path::Path as StorePath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use serde_json::Value;
 use url::Url;
-use vipseg::publish::{self, Commit};
-use vipseg::storage::Location;
+use vipseg::io::store::Location;
+use vipseg::run::publish::{self, Commit};
 
+use crate::fixtures::SOURCES;
 use crate::servers::{self, Server};
+use crate::support::{Outcome, config_text, files_below, parquet_rows, repo_sql_dir, vipseg_run};
 
 /// One runtime for the tests' own object-store calls and the fault proxy (shared, so pooled
 /// connections and spawned tasks outlive a single call). Tests are plain `#[test]`s that block.
@@ -183,88 +184,12 @@ impl Target {
     }
 }
 
-pub fn files_below(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return files };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(files_below(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
-}
-
 /// `[engine]` settings that make a failing run fail in seconds: few, quick retries.
 pub const FAIL_FAST: &str =
     "max_retries = 2\nretry_timeout_secs = 2\nrequest_timeout_secs = 5\nconnect_timeout_secs = 1\n";
 /// `[engine]` settings that ride out a flaky store: more retries, a short request timeout.
 pub const PATIENT: &str =
     "max_retries = 10\nretry_timeout_secs = 30\nrequest_timeout_secs = 2\nconnect_timeout_secs = 1\n";
-
-/// vipseg.toml reading the sources below `data_url` (one folder per source in `sources`) and
-/// publishing to `output_url`, with the repository's SQL models.
-pub fn config_text(data_url: &str, output_url: &str, sources: &[&str], engine: &str) -> String {
-    let mut text = String::new();
-    for source in sources {
-        text.push_str(&format!("[sources.{source}]\nurl = \"{data_url}{source}/\"\n"));
-    }
-    text.push_str(&format!(
-        "[output]\nurl = \"{output_url}\"\n[models]\ndir = \"{}\"\n[engine]\ntarget_partitions = 2\n{engine}",
-        crate::support::repo_sql_dir().display()
-    ));
-    text
-}
-
-/// What the binary did.
-#[derive(Debug)]
-pub struct Outcome {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-    /// stdout parsed (the run results), or `null`.
-    pub json: Value,
-}
-
-impl Outcome {
-    pub fn describe(&self) -> String {
-        let tail: String = self.stderr.chars().rev().take(3000).collect::<Vec<_>>().into_iter().rev().collect();
-        format!("exit {:?}\nerror: {}\nstderr (tail):\n{tail}", self.code, self.json["error"])
-    }
-
-    pub fn run_id(&self) -> String {
-        self.json["run_id"].as_str().unwrap_or_default().to_string()
-    }
-}
-
-/// `vipseg run` for one as-of date, with only `env` as cloud settings: the child's `AWS_*`,
-/// `AZURE_*`, `AZURITE_*` and `GOOGLE_*` variables are cleared first.
-pub fn vipseg(config: &Path, as_of: &str, env: &[(String, String)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_vipseg"));
-    command.args(["run", "--config"]).arg(config).args(["--as-of", as_of]);
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if ["AWS_", "AZURE_", "AZURITE_", "GOOGLE_", "VIPSEG_"].iter().any(|p| key.starts_with(p)) {
-            command.env_remove(&*key);
-        }
-    }
-    command.envs(env.iter().map(|(k, v)| (k, v)));
-    command.stdin(Stdio::null());
-    command
-}
-
-pub fn outcome(output: std::process::Output) -> Outcome {
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    Outcome {
-        code: output.status.code(),
-        json: serde_json::from_str(&stdout).unwrap_or(Value::Null),
-        stdout,
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 /// What readers see for one as-of date: the latest commit and every table it names, as rows.
 #[derive(Debug, Clone, PartialEq)]
@@ -306,15 +231,6 @@ pub fn read_view(location: &Location, as_of: NaiveDate) -> Option<View> {
         }
         Some(View { run_id: commit.run_id.clone(), seq: commit.seq, tables })
     })
-}
-
-fn parquet_rows(bytes: impl parquet::file::reader::ChunkReader + 'static) -> Vec<Value> {
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)
-        .expect("a Parquet file")
-        .build()
-        .unwrap();
-    let batches: Vec<_> = reader.map(|b| b.unwrap()).collect();
-    vipseg::json_rows::to_json_rows(&batches).unwrap()
 }
 
 /// Asserts two views hold the same tables with the same rows (run ids and sequence numbers
@@ -373,16 +289,16 @@ pub const STORAGE_SELECTION: &str = "rejected_rows,source_quality,customer_value
 /// `<target>/out/`, and runs `vipseg run` on it (`select`: `--select`, empty = every model).
 pub fn run_target(dir: &Path, name: &str, target: &Target, as_of: &str, engine: &str, select: &str) -> Outcome {
     let config = write_target_config(dir, name, target, engine);
-    let mut command = vipseg(&config, as_of, &target.env);
+    let mut command = vipseg_run(&config, as_of, &target.env);
     if !select.is_empty() {
         command.args(["--select", select]);
     }
-    outcome(command.output().expect("run vipseg"))
+    Outcome::of(&mut command)
 }
 
 pub fn write_target_config(dir: &Path, name: &str, target: &Target, engine: &str) -> PathBuf {
     let config = dir.join(format!("{name}.toml"));
-    let text = config_text(&target.url("data/"), &target.url("out/"), &crate::shop::SOURCES, engine);
+    let text = config_text(&target.url("data/"), &target.url("out/"), &SOURCES, &repo_sql_dir(), &[], engine);
     std::fs::write(&config, text).expect("write config");
     config
 }

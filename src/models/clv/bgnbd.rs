@@ -7,10 +7,11 @@
 //! Notation: x = repeat purchases, t_x = time of the last one, T (`age`) = time since the first
 //! purchase, all in one time unit (weeks in vipseg).
 
-use crate::clv_fit::{
-    ClvError, FitReport, LogLikelihood, MIN_REPEAT_CUSTOMERS, digamma, finite, ln_gamma, maximise, natural_with_se,
+use crate::models::clv::hyp2f1::ln_hyp2f1;
+use crate::models::mle::{
+    ClvError, FitReport, LogLikelihood, MIN_REPEAT_CUSTOMERS, Penalty, digamma, finite, ln_gamma, maximise,
+    natural_std_errors,
 };
-use crate::hyp2f1::ln_hyp2f1;
 use serde::Serialize;
 
 const MODEL: &str = "BG/NBD";
@@ -112,14 +113,14 @@ impl BgNbdParams {
     }
 }
 
-fn check_history(x: u64, t_x: f64, age: f64) -> Result<(), ClvError> {
+pub(crate) fn check_history(x: u64, t_x: f64, age: f64) -> Result<(), ClvError> {
     if !(t_x.is_finite() && age.is_finite() && 0.0 <= t_x && t_x <= age) {
         return Err(ClvError::InvalidInput(format!("need 0 <= t_x <= T, finite: x={x}, t_x={t_x}, T={age}")));
     }
     Ok(())
 }
 
-fn check_horizon(h: &ClvHorizon) -> Result<(), ClvError> {
+pub(crate) fn check_horizon(h: &ClvHorizon) -> Result<(), ClvError> {
     let ok = h.monthly_discount_rate.is_finite()
         && h.monthly_discount_rate > -1.0
         && h.periods_per_month.is_finite()
@@ -206,6 +207,28 @@ impl BgNbdData {
     /// Customers with at least one repeat purchase.
     pub fn repeat_customers(&self) -> u64 {
         self.repeat_customers
+    }
+
+    /// The total log-likelihood in the input's time unit from a mean negative log-likelihood on
+    /// the rescaled axis (the density of the purchase times picks up the scale per purchase).
+    pub(crate) fn natural_log_likelihood(&self, mean_nll: f64) -> f64 {
+        -mean_nll * self.total_weight + self.weighted_x * self.time_scale.ln()
+    }
+
+    /// The patterns grouped by x: (x, then per pattern (rescaled recency, rescaled age, weight)),
+    /// for the limit model that shares this data.
+    pub(crate) fn x_groups(&self) -> impl Iterator<Item = (f64, std::ops::Range<usize>)> + '_ {
+        self.groups.iter().map(|g| (g.x, g.start..g.end))
+    }
+
+    /// Rescaled age, recency and weight of pattern `i`.
+    pub(crate) fn scaled_pattern(&self, i: usize) -> (f64, f64, f64) {
+        (self.age[i], self.recency[i], self.weight[i])
+    }
+
+    /// Time units of the input per unit of the rescaled axis (the largest age).
+    pub(crate) fn time_unit(&self) -> f64 {
+        1.0 / self.time_scale
     }
 
     /// Total weighted negative log-likelihood at `params` (natural units), e.g. for benchmarks
@@ -381,21 +404,33 @@ fn validate_pattern(p: &Pattern) -> Result<(), ClvError> {
 /// Fits the BG/NBD model by maximum likelihood, starting where lifetimes starts
 /// (all log-parameters 0.1 on the rescaled time axis).
 pub fn fit(data: &BgNbdData) -> Result<FitReport<BgNbdParams>, ClvError> {
-    let opt = maximise(data, &[0.1; 4], MODEL)?;
-    let se = |k: usize, what| natural_with_se(opt.log_params[k], opt.log_param_variances[k], what);
-    let (r, se_r) = se(0, "BG/NBD r")?;
-    let (alpha_scaled, se_alpha_scaled) = se(1, "BG/NBD alpha")?;
-    let (a, se_a) = se(2, "BG/NBD a")?;
-    let (b, se_b) = se(3, "BG/NBD b")?;
-    let alpha = finite(alpha_scaled / data.time_scale, "BG/NBD alpha")?;
-    let se_alpha = finite(se_alpha_scaled / data.time_scale, "BG/NBD alpha")?;
-    let log_likelihood = -opt.mean_nll * data.total_weight + data.weighted_x * data.time_scale.ln();
+    fit_penalized(data, 0.0)
+}
+
+/// [`fit`] with lifetimes' `penalizer_coef`: `penalizer * (r^2 + alpha^2 + a^2 + b^2)` added to
+/// the mean negative log-likelihood, alpha on lifetimes' rescaled time axis (oldest customer at
+/// age 1), exactly as `BetaGeoFitter(penalizer_coef=penalizer)` does. The reported
+/// log-likelihood is the unpenalized one.
+pub fn fit_penalized(data: &BgNbdData, penalizer: f64) -> Result<FitReport<BgNbdParams>, ClvError> {
+    // lifetimes penalises alpha on the same rescaled time axis: every unit is 1.
+    let penalty = Penalty { coef: penalizer, units: vec![1.0; 4] };
+    let opt = maximise(data, &[0.1; 4], MODEL, &penalty)?;
+    let units = [1.0, 1.0 / data.time_scale, 1.0, 1.0];
+    let [r, alpha, a, b] = std::array::from_fn(|k| opt.log_params[k].exp() * units[k]);
+    let std_errors =
+        natural_std_errors(&opt, &units).map(|se| BgNbdParams { r: se[0], alpha: se[1], a: se[2], b: se[3] });
     Ok(FitReport {
-        params: BgNbdParams { r, alpha, a, b },
-        log_likelihood: finite(log_likelihood, "BG/NBD log-likelihood")?,
+        params: BgNbdParams {
+            r: finite(r, "BG/NBD r")?,
+            alpha: finite(alpha, "BG/NBD alpha")?,
+            a: finite(a, "BG/NBD a")?,
+            b: finite(b, "BG/NBD b")?,
+        },
+        log_likelihood: finite(data.natural_log_likelihood(opt.mean_nll), "BG/NBD log-likelihood")?,
+        objective: opt.objective,
         iterations: opt.iterations,
         converged: opt.converged,
-        std_errors: BgNbdParams { r: se_r, alpha: se_alpha, a: se_a, b: se_b },
+        std_errors,
         n_customers: data.n_customers,
     })
 }

@@ -5,9 +5,10 @@
 //! `conditional_expected_average_profit` (the population mean for x = 0), and
 //! `customer_lifetime_value` = expected order value * discounted expected BG/NBD purchases.
 
-use crate::bgnbd::{BgNbdParams, ClvHorizon};
-use crate::clv_fit::{
-    ClvError, FitReport, LogLikelihood, MIN_REPEAT_CUSTOMERS, digamma, finite, ln_gamma, maximise, natural_with_se,
+use crate::models::clv::bgnbd::{BgNbdParams, ClvHorizon};
+use crate::models::mle::{
+    ClvError, FitReport, LogLikelihood, MIN_REPEAT_CUSTOMERS, Penalty, digamma, finite, ln_gamma, maximise,
+    natural_std_errors,
 };
 use serde::Serialize;
 
@@ -152,6 +153,27 @@ impl GammaGammaData {
         self.n_customers
     }
 
+    /// The total log-likelihood in the input's money unit from a mean negative log-likelihood on
+    /// the rescaled axis (each density of a mean value picks up the scale once).
+    pub(crate) fn natural_log_likelihood(&self, mean_nll: f64) -> f64 {
+        -mean_nll * self.total_weight + self.total_weight * self.money_scale.ln()
+    }
+
+    /// Money units of the input per unit of the rescaled axis (the weighted mean order value).
+    pub(crate) fn money_unit(&self) -> f64 {
+        1.0 / self.money_scale
+    }
+
+    /// The rows grouped by x: (x, ln x, row range), for the limit model that shares this data.
+    pub(crate) fn x_groups(&self) -> impl Iterator<Item = (f64, f64, std::ops::Range<usize>)> + '_ {
+        self.groups.iter().map(|g| (g.x, g.ln_x, g.start..g.end))
+    }
+
+    /// Rescaled mean value, its log, and the weight of row `i`.
+    pub(crate) fn scaled_row(&self, i: usize) -> (f64, f64, f64) {
+        (self.value[i], self.ln_value[i], self.weight[i])
+    }
+
     /// Total weighted negative log-likelihood at `params` (natural money units).
     pub fn neg_log_likelihood(&self, params: &GammaGammaParams) -> f64 {
         let log_params = [params.p.ln(), params.q.ln(), (params.gamma * self.money_scale).ln()];
@@ -220,20 +242,30 @@ fn natural(log_params: &[f64]) -> [f64; 3] {
 /// Fits the Gamma-Gamma model by maximum likelihood, starting where lifetimes starts
 /// (all log-parameters 0.1, here on the rescaled money axis).
 pub fn fit(data: &GammaGammaData) -> Result<FitReport<GammaGammaParams>, ClvError> {
-    let opt = maximise(data, &[0.1; 3], MODEL)?;
-    let se = |k: usize, what| natural_with_se(opt.log_params[k], opt.log_param_variances[k], what);
-    let (p, se_p) = se(0, "Gamma-Gamma p")?;
-    let (q, se_q) = se(1, "Gamma-Gamma q")?;
-    let (gamma_scaled, se_gamma_scaled) = se(2, "Gamma-Gamma gamma")?;
-    let gamma = finite(gamma_scaled / data.money_scale, "Gamma-Gamma gamma")?;
-    let se_gamma = finite(se_gamma_scaled / data.money_scale, "Gamma-Gamma gamma")?;
-    let log_likelihood = -opt.mean_nll * data.total_weight + data.total_weight * data.money_scale.ln();
+    fit_penalized(data, 0.0)
+}
+
+/// [`fit`] with lifetimes' `penalizer_coef`: `penalizer * (p^2 + q^2 + gamma^2)` added to the
+/// mean negative log-likelihood, gamma in the input's money unit (lifetimes does not rescale
+/// money), exactly as `GammaGammaFitter(penalizer_coef=penalizer)` does. The reported
+/// log-likelihood is the unpenalized one.
+pub fn fit_penalized(data: &GammaGammaData, penalizer: f64) -> Result<FitReport<GammaGammaParams>, ClvError> {
+    let units = [1.0, 1.0, data.money_unit()];
+    let opt = maximise(data, &[0.1; 3], MODEL, &Penalty { coef: penalizer, units: units.to_vec() })?;
+    let [p, q, gamma] = std::array::from_fn(|k| opt.log_params[k].exp() * units[k]);
+    let std_errors = natural_std_errors(&opt, &units).map(|se| GammaGammaParams { p: se[0], q: se[1], gamma: se[2] });
     Ok(FitReport {
-        params: GammaGammaParams { p, q, gamma },
-        log_likelihood: finite(log_likelihood, "Gamma-Gamma log-likelihood")?,
+        params: GammaGammaParams {
+            p: finite(p, "Gamma-Gamma p")?,
+            q: finite(q, "Gamma-Gamma q")?,
+            gamma: finite(gamma, "Gamma-Gamma gamma")?,
+        },
+        log_likelihood: finite(data.natural_log_likelihood(opt.mean_nll), "Gamma-Gamma log-likelihood")?,
+        // lifetimes does not rescale money: its mean NLL is ours plus ln(money unit).
+        objective: opt.objective + data.money_unit().ln(),
         iterations: opt.iterations,
         converged: opt.converged,
-        std_errors: GammaGammaParams { p: se_p, q: se_q, gamma: se_gamma },
+        std_errors,
         n_customers: data.n_customers,
     })
 }
