@@ -107,6 +107,16 @@ impl Publisher {
         self.discard().await
     }
 
+    /// Stages a document the run publishes next to its tables (`report.html`, audience files):
+    /// listed in `publish`'s tables like a table (with 0 rows), it is copied into
+    /// `<output>/<name>/as_of=<D>/` and named by the same commit, so it appears atomically with
+    /// the tables it describes.
+    pub async fn stage_document(&self, name: &str, file_name: &str, bytes: Vec<u8>) -> Result<(), Error> {
+        let path = self.staging_dir(name).join(file_name);
+        self.root.store.put(&path, bytes.into()).await.map_err(|e| self.store_error(&path, e))?;
+        Ok(())
+    }
+
     /// Deletes this run's staging area (after publishing, or when nothing is published).
     pub async fn discard(&self) -> Result<(), Error> {
         delete_prefix(&self.root, &self.root.child(&[STAGING, &self.run_id]), |_| true).await
@@ -117,7 +127,9 @@ impl Publisher {
         let partition = self.partition(table);
         let mut files = Vec::with_capacity(staged.len());
         for (i, meta) in staged.iter().enumerate() {
-            let target = partition.clone().join(format!("part-{}-{i:04}.parquet", self.run_id));
+            // Staged tables are Parquet; a staged document keeps its own extension.
+            let extension = meta.location.extension().unwrap_or("parquet");
+            let target = partition.clone().join(format!("part-{}-{i:04}.{extension}", self.run_id));
             self.root.store.copy(&meta.location, &target).await.map_err(|e| self.store_error(&target, e))?;
             files.push(relative(&self.root, &target));
         }
