@@ -9,6 +9,12 @@ use clap::{Args, ValueEnum};
 use crate::config::{Config, EngineKind, Overrides};
 use crate::error::Error;
 
+/// Help headings: settings grouped as in `vipseg.toml`.
+pub const PROJECT: &str = "Project";
+pub const OUTPUT: &str = "Output";
+pub const ENGINE: &str = "Engine";
+pub const LOGGING: &str = "Logging";
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -19,31 +25,31 @@ pub enum LogFormat {
 #[derive(Debug, Args)]
 pub struct ProjectArgs {
     /// Path of vipseg.toml.
-    #[arg(long, short = 'c', env = "VIPSEG_CONFIG", default_value = "vipseg.toml")]
+    #[arg(long, short = 'c', env = "VIPSEG_CONFIG", default_value = "vipseg.toml", help_heading = PROJECT)]
     pub config: PathBuf,
     /// The run's as-of date D (YYYY-MM-DD); the run sees only facts before D. Default: today (UTC).
-    #[arg(long, env = "VIPSEG_AS_OF")]
+    #[arg(long, env = "VIPSEG_AS_OF", help_heading = PROJECT)]
     pub as_of: Option<NaiveDate>,
     /// Output URL, overriding `[output] url`.
-    #[arg(long, env = "VIPSEG_OUTPUT")]
+    #[arg(long, env = "VIPSEG_OUTPUT", help_heading = OUTPUT)]
     pub output: Option<String>,
     /// Folder of the SQL models, overriding `[models] dir`.
-    #[arg(long, env = "VIPSEG_MODELS_DIR")]
+    #[arg(long, env = "VIPSEG_MODELS_DIR", help_heading = PROJECT)]
     pub models_dir: Option<PathBuf>,
     /// Engine, overriding `[engine] kind`.
-    #[arg(long, env = "VIPSEG_ENGINE", value_enum)]
+    #[arg(long, env = "VIPSEG_ENGINE", value_enum, help_heading = ENGINE)]
     pub engine: Option<EngineKind>,
     /// Ballista scheduler URL, overriding `[engine] scheduler`.
-    #[arg(long, env = "VIPSEG_SCHEDULER")]
+    #[arg(long, env = "VIPSEG_SCHEDULER", help_heading = ENGINE)]
     pub scheduler: Option<String>,
     /// Query parallelism, overriding `[engine] target_partitions`.
-    #[arg(long, env = "VIPSEG_TARGET_PARTITIONS")]
+    #[arg(long, env = "VIPSEG_TARGET_PARTITIONS", help_heading = ENGINE)]
     pub target_partitions: Option<usize>,
     /// Engine memory limit such as `4GiB`, overriding `[engine] memory_limit`.
-    #[arg(long, env = "VIPSEG_MEMORY_LIMIT")]
+    #[arg(long, env = "VIPSEG_MEMORY_LIMIT", help_heading = ENGINE)]
     pub memory_limit: Option<String>,
     /// A business parameter, `key=value` (repeatable; `VIPSEG_PARAMS` takes a comma-separated list).
-    #[arg(long = "param", short = 'p', env = "VIPSEG_PARAMS", value_delimiter = ',')]
+    #[arg(long = "param", short = 'p', env = "VIPSEG_PARAMS", value_delimiter = ',', help_heading = PROJECT)]
     pub params: Vec<String>,
 }
 

@@ -14,23 +14,25 @@ use crate::run::pipeline::{self, RunRequest};
 use crate::run::results::RunStatus;
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  vipseg backfill --from 2026-01-01 --to 2026-03-31\n  \
+    vipseg backfill --from 2026-03-01 --to 2026-03-31 --force --keep-going")]
 pub struct BackfillArgs {
     #[command(flatten)]
     pub project: ProjectArgs,
     /// First as-of date (YYYY-MM-DD), included.
-    #[arg(long, env = "VIPSEG_BACKFILL_FROM")]
+    #[arg(long, env = "VIPSEG_BACKFILL_FROM", help_heading = "Backfill")]
     pub from: NaiveDate,
     /// Last as-of date (YYYY-MM-DD), included.
-    #[arg(long, env = "VIPSEG_BACKFILL_TO")]
+    #[arg(long, env = "VIPSEG_BACKFILL_TO", help_heading = "Backfill")]
     pub to: NaiveDate,
     /// Run dates that are already published too (re-running a date replaces it).
-    #[arg(long, env = "VIPSEG_BACKFILL_FORCE")]
+    #[arg(long, env = "VIPSEG_BACKFILL_FORCE", help_heading = "Backfill")]
     pub force: bool,
     /// Go on after a failed date instead of stopping there.
-    #[arg(long, env = "VIPSEG_BACKFILL_KEEP_GOING")]
+    #[arg(long, env = "VIPSEG_BACKFILL_KEEP_GOING", help_heading = "Backfill")]
     pub keep_going: bool,
     /// Models to run, as for `vipseg run`.
-    #[arg(long, short = 's', env = "VIPSEG_SELECT", value_delimiter = ',')]
+    #[arg(long, short = 's', env = "VIPSEG_SELECT", value_delimiter = ',', help_heading = "Backfill")]
     pub select: Vec<String>,
 }
 

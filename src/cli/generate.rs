@@ -10,6 +10,8 @@ use crate::error::{Error, ExitStatus};
 use crate::generate::{GenerateOptions, generate};
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  vipseg generate --customers 20000 --seed 42 --out data/sample\n  \
+    vipseg generate --customers 1000000 --months 60 --bad-rows 0.001 --out /data/shop")]
 pub struct GenerateArgs {
     /// Number of customers.
     #[arg(long, env = "VIPSEG_GENERATE_CUSTOMERS", default_value_t = 10_000)]

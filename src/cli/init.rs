@@ -12,6 +12,9 @@ use crate::error::{Error, ExitStatus};
 use crate::project::model_files;
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  vipseg init my-shop && cd my-shop && $EDITOR vipseg.toml sql/marts/customer_value.sql"
+)]
 pub struct InitArgs {
     /// Folder of the new project (created if missing; existing files are never overwritten).
     #[arg(env = "VIPSEG_INIT_DIR", default_value = ".")]

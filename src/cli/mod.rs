@@ -12,23 +12,38 @@ mod run;
 
 use clap::{Parser, Subcommand};
 
+use self::args::LOGGING;
 pub use self::args::{LogFormat, ProjectArgs};
 pub use self::generate::GenerateArgs;
 use self::output::{init_logging, report_error};
 use crate::error::{Error, ExitStatus};
 
+/// Shown under `vipseg --help`: the contract an orchestrator relies on, and a first run.
+const OVERVIEW: &str = "\
+Output: stdout is one JSON document (the run results); stderr carries the logs.
+Exit codes: 0 published; 1 data tests or the data-quality gate failed (nothing published);
+            2 configuration, SQL, input or internal error (nothing published).
+Settings: flags > VIPSEG_* environment variables > vipseg.toml > defaults.
+
+Examples:
+  vipseg generate --customers 20000 --out data/sample    # a sample shop
+  vipseg run --config vipseg.toml --as-of 2026-11-21      # the nightly run
+  vipseg backfill --from 2026-01-01 --to 2026-03-31       # a range of dates
+  vipseg init my-shop                                     # an editable project";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "vipseg",
     version,
-    about = "Order history to VIP segments, CLV and lookalike audiences, on Apache DataFusion"
+    about = "Order history to VIP segments, CLV and lookalike audiences, on Apache DataFusion",
+    after_help = OVERVIEW
 )]
 pub struct Cli {
     /// Log format on stderr.
-    #[arg(long, global = true, env = "VIPSEG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    #[arg(long, global = true, env = "VIPSEG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, help_heading = LOGGING)]
     pub log_format: LogFormat,
     /// Log filter, e.g. `info`, `debug`, `vipseg=debug,datafusion=warn`.
-    #[arg(long, global = true, env = "VIPSEG_LOG", default_value = "info")]
+    #[arg(long, global = true, env = "VIPSEG_LOG", default_value = "info", help_heading = LOGGING)]
     pub log: String,
     #[command(subcommand)]
     pub command: Command,
@@ -37,29 +52,35 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the pipeline for one as-of date: models, data tests, then an all-or-nothing publish.
+    #[command(after_help = "Examples:\n  vipseg run --config vipseg.toml --as-of 2026-11-21\n  \
+        vipseg run --select customer_value+ --param lapse_days=60\n  \
+        vipseg run --dry-run --as-of 2026-11-21    # checks and plans, writes nothing")]
     Run {
         #[command(flatten)]
         project: ProjectArgs,
         /// Models to run, dbt-style: `name`, `name+` (and downstream), `+name` (and upstream).
-        #[arg(long, short = 's', env = "VIPSEG_SELECT", value_delimiter = ',')]
+        #[arg(long, short = 's', env = "VIPSEG_SELECT", value_delimiter = ',', help_heading = "Run")]
         select: Vec<String>,
         /// Check config, sources and SQL and plan every model, writing nothing.
-        #[arg(long, env = "VIPSEG_DRY_RUN")]
+        #[arg(long, env = "VIPSEG_DRY_RUN", help_heading = "Run")]
         dry_run: bool,
     },
     /// Run a range of as-of dates in turn, skipping dates already published (`--force` reruns).
     Backfill(backfill::BackfillArgs),
     /// Plan every model against the sources' real schemas without running anything.
+    #[command(after_help = "Example:\n  vipseg compile --config vipseg.toml    # SQL errors as file:line:column")]
     Compile {
         #[command(flatten)]
         project: ProjectArgs,
     },
     /// Run the data tests on the latest published run of the as-of date.
+    #[command(after_help = "Example:\n  vipseg test --config vipseg.toml --as-of 2026-11-21")]
     Test {
         #[command(flatten)]
         project: ProjectArgs,
     },
     /// List the models with their materialization and dependencies.
+    #[command(after_help = "Example:\n  vipseg ls --config vipseg.toml --json")]
     Ls {
         #[command(flatten)]
         project: ProjectArgs,

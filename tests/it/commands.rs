@@ -189,3 +189,30 @@ fn backfill_refuses_a_range_that_ends_before_it_starts() {
     assert_eq!(code, 2);
     assert_eq!(result["error"]["kind"], "config", "{result}");
 }
+
+/// `-h` of every command: each flag shows its `VIPSEG_*` variable, and there is an example.
+#[test]
+fn every_flag_of_every_command_names_its_environment_variable() {
+    for command in ["run", "backfill", "compile", "test", "ls", "generate", "init"] {
+        let output = vipseg().args([command, "-h"]).output().expect("help");
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(text.contains("Example"), "{command} -h has an example:\n{text}");
+        // A flag's entry is its line and the more-indented lines below it (clap's next-line help).
+        let mut entries: Vec<String> = Vec::new();
+        for line in text.lines() {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with('-') {
+                entries.push(trimmed.to_string());
+            } else if line.starts_with("          ") && !trimmed.is_empty() {
+                if let Some(last) = entries.last_mut() {
+                    last.push_str(trimmed);
+                }
+            }
+        }
+        let flags: Vec<&String> = entries.iter().filter(|e| !e.starts_with("-h, --help")).collect();
+        assert!(!flags.is_empty(), "{command} -h lists flags:\n{text}");
+        for entry in flags {
+            assert!(entry.contains("[env: VIPSEG_"), "{command}: {entry}");
+        }
+    }
+}
