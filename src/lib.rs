@@ -15,4 +15,5 @@ pub mod generate;
 pub mod io;
 pub mod models;
 pub mod project;
+pub mod report;
 pub mod run;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use chrono::{NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 
-use crate::config::{Config, EngineKind, Overrides};
+use crate::config::{Config, EngineKind, OutputFormat, Overrides};
 use crate::error::Error;
 
 /// Help headings: settings grouped as in `vipseg.toml`.
@@ -33,6 +33,9 @@ pub struct ProjectArgs {
     /// Output URL, overriding `[output] url`.
     #[arg(long, env = "VIPSEG_OUTPUT", help_heading = OUTPUT)]
     pub output: Option<String>,
+    /// Output format (`parquet` or `delta`), overriding `[output] format`.
+    #[arg(long, env = "VIPSEG_OUTPUT_FORMAT", value_enum)]
+    pub output_format: Option<OutputFormat>,
     /// Folder of the SQL models, overriding `[models] dir`.
     #[arg(long, env = "VIPSEG_MODELS_DIR", help_heading = PROJECT)]
     pub models_dir: Option<PathBuf>,
@@ -57,6 +60,7 @@ impl ProjectArgs {
     pub fn load(&self) -> Result<Config, Error> {
         let overrides = Overrides {
             output_url: self.output.clone(),
+            output_format: self.output_format,
             models_dir: self.models_dir.clone(),
             engine: self.engine,
             scheduler: self.scheduler.clone(),

@@ -57,6 +57,20 @@ pub struct OutputConfig {
     /// Tables land in `<url>/<table>/as_of=<D>/`.
     #[serde(default = "default_output_url")]
     pub url: String,
+    /// How each table is published: Parquet files named by the commit record, or a Delta table.
+    #[serde(default)]
+    pub format: OutputFormat,
+}
+
+/// `[output] format`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputFormat {
+    /// Parquet files in `<table>/as_of=<D>/`, named by the commit record.
+    #[default]
+    Parquet,
+    /// One Delta Lake table per output at `<table>/`, partitioned by `as_of`.
+    Delta,
 }
 
 fn default_output_url() -> String {
@@ -65,7 +79,7 @@ fn default_output_url() -> String {
 
 impl Default for OutputConfig {
     fn default() -> Self {
-        Self { url: default_output_url() }
+        Self { url: default_output_url(), format: OutputFormat::default() }
     }
 }
 
@@ -90,6 +104,7 @@ impl ModelsConfig {
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     pub output_url: Option<String>,
+    pub output_format: Option<OutputFormat>,
     pub models_dir: Option<PathBuf>,
     pub engine: Option<EngineKind>,
     pub scheduler: Option<String>,
@@ -122,6 +137,9 @@ impl Config {
     fn apply(&mut self, o: &Overrides) -> Result<(), ConfigError> {
         if let Some(url) = &o.output_url {
             self.output.url = url.clone();
+        }
+        if let Some(format) = o.output_format {
+            self.output.format = format;
         }
         if let Some(dir) = &o.models_dir {
             self.models.dir = Some(dir.clone());

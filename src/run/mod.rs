@@ -2,6 +2,7 @@
 //! the data tests and the quality gate, the all-or-nothing publish, and the run results.
 
 pub mod data_tests;
+pub mod delta;
 pub mod inspect;
 pub mod pipeline;
 pub mod publish;

@@ -16,6 +16,7 @@ use crate::error::Error;
 use crate::io::{sources, store};
 use crate::project::declarations::Materialized;
 use crate::project::{Model, ModelKind, Project};
+use crate::report;
 use crate::run::data_tests::{self, TestResult};
 use crate::run::publish::Publisher;
 use crate::run::results::{PublishedRun, RunResults, RunStatus};
@@ -86,7 +87,8 @@ async fn execute(
     results.selected = selected.iter().cloned().collect();
     let needed = with_ancestors(&session.project, &selected);
     let output = store::open(&session.ctx, &config.output.url, "output.url", &config.engine)?;
-    let publisher = publisher_slot.insert(Publisher::begin(output, request.as_of, results.run_id.clone()).await?);
+    let publisher = Publisher::begin(output, request.as_of, results.run_id.clone()).await?;
+    let publisher = publisher_slot.insert(publisher.with_format(config.output.format));
 
     let (mut tables, mut written) = (Vec::new(), BTreeSet::new());
     let progress = progress_bar(needed.len());
@@ -124,13 +126,25 @@ async fn execute(
         publisher.discard().await?;
         return Ok(());
     }
+    // The run report, published in the same commit as the tables it describes. A selective run
+    // (--select) keeps the date's earlier report, as it keeps the tables it did not run.
+    if selected.len() == session.project.models.len() {
+        let html = report::render(&session.ctx, &results.to_json()).await?;
+        publisher.stage_document(report::TABLE, report::FILE_NAME, html).await?;
+        tables.push((report::TABLE.to_string(), 0));
+    }
     let mut snapshot = results.clone();
     snapshot.finish();
     let commit = publisher.publish(&tables, snapshot.to_json()).await?;
+    let report = commit.tables.get(report::TABLE).and_then(|t| t.urls(&publisher.root).into_iter().next());
+    if let Some(url) = &report {
+        tracing::info!("report: {url}");
+    }
     results.published = Some(PublishedRun {
         output: publisher.root.url.to_string(),
         commit_seq: commit.seq,
         tables: tables.into_iter().map(|(t, _)| t).collect(),
+        report,
     });
     Ok(())
 }

@@ -5,8 +5,14 @@
 //! previous complete run or the new one, never a mix. Two runs racing for the same as_of cannot
 //! both create the same sequence number. Files no commit names (from crashed or losing runs)
 //! are deleted by the next successful run.
+//!
+//! With `[output] format = "delta"` each table is instead a Delta table whose as-of partition
+//! the run replaces in one Delta commit (`delta.rs`); the commit record, created afterwards in
+//! the same way, stays the marker of a complete run across tables: it names each table's Delta
+//! version. Documents (`stage_document`) stay plain files in both formats.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::TryStreamExt;
@@ -14,6 +20,8 @@ use object_store::path::Path as StorePath;
 use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use serde::{Deserialize, Serialize};
 
+use super::delta::{self, DeltaVersion};
+use crate::config::OutputFormat;
 use crate::error::{Error, PublishError};
 use crate::io::retry;
 use crate::io::store::Location;
@@ -40,6 +48,10 @@ pub struct PublishedTable {
     pub rows: u64,
     /// The run that wrote these files (a selective run keeps other tables of earlier runs).
     pub run_id: String,
+    /// `format = "delta"`: the Delta table and the version this run wrote (then `files` are the
+    /// partition's data files in that version). Absent for Parquet tables and documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta: Option<DeltaVersion>,
 }
 
 /// One run's view of the output: where it stages, and the commit it started from.
@@ -48,6 +60,9 @@ pub struct Publisher {
     pub as_of: NaiveDate,
     pub run_id: String,
     base: Option<Commit>,
+    format: OutputFormat,
+    /// Names staged with `stage_document`: plain files in every format.
+    documents: Mutex<BTreeSet<String>>,
 }
 
 impl Publisher {
@@ -55,7 +70,18 @@ impl Publisher {
     pub async fn begin(root: Location, as_of: NaiveDate, run_id: String) -> Result<Self, Error> {
         let base = latest_commit(&root, as_of).await?;
         remove_abandoned_staging(&root, Utc::now()).await;
-        Ok(Self { root, as_of, run_id, base })
+        Ok(Self { root, as_of, run_id, base, format: OutputFormat::Parquet, documents: Mutex::default() })
+    }
+
+    /// Publishes the tables in `format` (default: Parquet).
+    pub fn with_format(mut self, format: OutputFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Whether `name` is published as a Delta table (not a document, not Parquet).
+    fn is_delta(&self, name: &str) -> bool {
+        self.format == OutputFormat::Delta && !self.documents.lock().is_ok_and(|d| d.contains(name))
     }
 
     pub fn staging_dir(&self, table: &str) -> StorePath {
@@ -71,8 +97,15 @@ impl Publisher {
         tracing::info!(as_of = %self.as_of, tables = tables.len(), "publishing");
         let mut published = self.base.as_ref().map(|c| c.tables.clone()).unwrap_or_default();
         for (table, rows) in tables {
-            let files = self.copy_to_partition(table).await?;
-            published.insert(table.clone(), PublishedTable { files, rows: *rows, run_id: self.run_id.clone() });
+            let run_id = self.run_id.clone();
+            let entry = if self.is_delta(table) {
+                let written = delta::replace_partition(&self.root, table, &self.staging_dir(table), self.as_of).await?;
+                tracing::info!(table, version = written.delta.version, "Delta version written");
+                PublishedTable { files: written.files, rows: *rows, run_id, delta: Some(written.delta) }
+            } else {
+                PublishedTable { files: self.copy_to_partition(table).await?, rows: *rows, run_id, delta: None }
+            };
+            published.insert(table.clone(), entry);
         }
         let commit = Commit {
             seq: self.base.as_ref().map_or(1, |c| c.seq + 1),
@@ -101,7 +134,9 @@ impl Publisher {
     async fn clean_up(&self, tables: &[(String, u64)], commit: &Commit) -> Result<(), Error> {
         let path = commit_path(&self.root, self.as_of, commit.seq);
         let committed_at = self.root.store.head(&path).await.map_err(|e| self.store_error(&path, e))?.last_modified;
-        for (table, _) in tables {
+        // A Delta table's older files belong to its older versions (time travel): removing them
+        // is Delta's VACUUM, not ours.
+        for (table, _) in tables.iter().filter(|(t, _)| !self.is_delta(t)) {
             self.delete_unreferenced(table, commit, committed_at).await?;
         }
         self.discard().await
@@ -114,6 +149,9 @@ impl Publisher {
     pub async fn stage_document(&self, name: &str, file_name: &str, bytes: Vec<u8>) -> Result<(), Error> {
         let path = self.staging_dir(name).join(file_name);
         self.root.store.put(&path, bytes.into()).await.map_err(|e| self.store_error(&path, e))?;
+        if let Ok(mut documents) = self.documents.lock() {
+            documents.insert(name.to_string());
+        }
         Ok(())
     }
 
@@ -167,9 +205,9 @@ impl Publisher {
 
     /// After losing a race: remove the copies this run made — the files the commit names for
     /// tables this run wrote (best effort; the winner's clean-up or the next run removes whatever
-    /// remains).
+    /// remains). Not Delta tables: their files are in a committed Delta version.
     async fn discard_partition_files(&self, commit: &Commit) {
-        let ours = commit.tables.values().filter(|t| t.run_id == self.run_id);
+        let ours = commit.tables.values().filter(|t| t.run_id == self.run_id && t.delta.is_none());
         for file in ours.flat_map(|t| &t.files) {
             let _ = self.root.store.delete(&self.root.path_of(file)).await;
         }

@@ -40,6 +40,8 @@ pub struct PublishedRun {
     pub output: String,
     pub commit_seq: u64,
     pub tables: Vec<String>,
+    /// URL of the date's `report.html` (this run's, or an earlier run's after a `--select` run).
+    pub report: Option<String>,
 }
 
 /// Rows of one source that staging read, accepted and rejected (input = accepted + rejected).

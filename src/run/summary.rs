@@ -93,6 +93,9 @@ pub fn human(results: &RunResults) -> String {
                 published.output,
                 published.commit_seq
             );
+            if let Some(report) = &published.report {
+                let _ = writeln!(text, "  report     {report}");
+            }
         }
         (None, RunStatus::Success) => {}
         (None, _) => {

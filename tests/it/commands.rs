@@ -203,10 +203,11 @@ fn every_flag_of_every_command_names_its_environment_variable() {
             let trimmed = line.trim_start();
             if trimmed.starts_with('-') {
                 entries.push(trimmed.to_string());
-            } else if line.starts_with("          ") && !trimmed.is_empty() {
-                if let Some(last) = entries.last_mut() {
-                    last.push_str(trimmed);
-                }
+            } else if line.starts_with("          ")
+                && !trimmed.is_empty()
+                && let Some(last) = entries.last_mut()
+            {
+                last.push_str(trimmed);
             }
         }
         let flags: Vec<&String> = entries.iter().filter(|e| !e.starts_with("-h, --help")).collect();

@@ -11,9 +11,11 @@ mod clv_pipeline;
 mod clv_reference;
 mod clv_robust;
 mod commands;
+mod delta;
 mod generate;
 mod models_graph;
 mod pipeline_run;
+mod report;
 
 // Storage and reliability (issue 5): real servers on loopback, faults, crashes, determinism, secrets.
 mod crash_safety;

@@ -207,6 +207,10 @@ pub fn read_view(location: &Location, as_of: NaiveDate) -> Option<View> {
         let commit: Commit = publish::latest_commit(location, as_of).await.expect("read the latest commit")?;
         let mut tables = BTreeMap::new();
         for (name, table) in &commit.tables {
+            // A document published with the tables (report.html) is not a table to compare.
+            if !table.files.is_empty() && table.files.iter().all(|f| !f.ends_with(".parquet")) {
+                continue;
+            }
             let mut rows = Vec::new();
             for file in &table.files {
                 let path = StorePath::from(format!("{}/{file}", location.prefix.as_ref()).trim_start_matches('/'));
