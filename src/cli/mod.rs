@@ -43,7 +43,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "VIPSEG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, help_heading = LOGGING)]
     pub log_format: LogFormat,
     /// Log filter, e.g. `info`, `debug`, `vipseg=debug,datafusion=warn`.
-    #[arg(long, global = true, env = "VIPSEG_LOG", default_value = "info", help_heading = LOGGING)]
+    #[arg(long, global = true, env = "VIPSEG_LOG", default_value = output::DEFAULT_LOG, help_heading = LOGGING)]
     pub log: String,
     #[command(subcommand)]
     pub command: Command,

@@ -15,7 +15,16 @@ pub fn report_error(error: &Error) -> ExitStatus {
     error.exit_status()
 }
 
+/// The default `--log` filter.
+pub const DEFAULT_LOG: &str = "info";
+
+/// Logs on stderr. With JSON logs (for log shippers) and the default filter, the per-model lines
+/// (debug on a terminal, where the progress bar and the summary say enough) are kept too.
 pub fn init_logging(format: LogFormat, filter: &str) {
+    let filter = match format {
+        LogFormat::Json if filter == DEFAULT_LOG => "info,vipseg::run::pipeline=debug",
+        _ => filter,
+    };
     let filter =
         tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);

@@ -44,7 +44,7 @@ pub fn cdnow_project() -> TestProject {
 
 /// A project whose sources are `vipseg generate`'s sample of `customers` customers with
 /// history up to 2026-11-21.
-fn generated_project(customers: u64, seed: u64) -> (TestProject, GenerateSummary) {
+pub fn generated_project(customers: u64, seed: u64) -> (TestProject, GenerateSummary) {
     let project = TestProject::new();
     let options = GenerateOptions {
         customers,

@@ -217,3 +217,44 @@ fn every_flag_of_every_command_names_its_environment_variable() {
         }
     }
 }
+
+/// What a person at a terminal reads after a run: a few lines with the outcome, tests, rejected
+/// rows, VIP tiers with sizes and thresholds, what was published and where the report is.
+#[tokio::test]
+async fn a_run_ends_in_a_short_summary_for_a_person() {
+    let (project, _) = crate::clv_pipeline::generated_project(400, 3);
+    let results = project.run("2026-11-21").await;
+    crate::support::assert_success(&results);
+    let text = vipseg::run::summary::human(&results);
+    assert!(text.lines().count() <= 12, "{text}");
+    assert!(text.starts_with("vipseg run as_of=2026-11-21: success"), "{text}");
+    assert!(text.contains(&format!("{} passed, 0 failed", results.tests.len())), "{text}");
+    assert!(text.contains("rejected"), "{text}");
+    for tier in &results.vip_tiers {
+        let line = text.lines().find(|l| l.contains(&format!("VIP {}", tier.tier))).expect("a line per tier");
+        assert!(line.contains(&format!("{} customers", tier.customers)), "{line}");
+    }
+    assert!(!results.vip_tiers.is_empty());
+    let report = results.published.as_ref().and_then(|p| p.report.clone()).expect("a report URL");
+    assert!(report.contains("/report/as_of=2026-11-21/") && report.ends_with(".html"), "{report}");
+    assert!(text.contains(&report), "{text}");
+}
+
+/// Per-model lines: not on a terminal's default log (the summary says enough), but in JSON logs.
+#[test]
+fn json_logs_carry_a_line_per_model() {
+    let shop = Shop::new();
+    let mut text_run = shop.command(&["run", "--as-of", "2026-11-01"]);
+    let text_output = text_run.env("VIPSEG_LOG", "info").output().unwrap();
+    assert!(!String::from_utf8_lossy(&text_output.stderr).contains("model done"));
+    let mut json_run = shop.command(&["run", "--as-of", "2026-11-01", "--log-format", "json"]);
+    let json_output = json_run.env_remove("VIPSEG_LOG").output().unwrap();
+    assert_eq!(json_output.status.code(), Some(0));
+    let models: Vec<String> = String::from_utf8_lossy(&json_output.stderr)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|event| event["fields"]["message"] == "model done")
+        .map(|event| event["fields"]["model"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(models.iter().any(|m| m == "customer_value") && models.len() > 20, "{models:?}");
+}
