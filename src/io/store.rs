@@ -49,7 +49,9 @@ impl Location {
         let mut base = self.url.clone();
         base.set_path("/");
         let slash = if folder { "/" } else { "" };
-        format!("{}{}{}", base.as_str().trim_end_matches('/'), encode_path(path), slash)
+        // One slash off: `file:///` must stay `file://` before the absolute path.
+        let base = base.as_str();
+        format!("{}{}{}", base.strip_suffix('/').unwrap_or(base), encode_path(path), slash)
     }
 }
 
