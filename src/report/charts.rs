@@ -2,6 +2,7 @@
 //! Pareto curve and a histogram. Each chart says which colours its data marks have, so a check
 //! in a browser can tell bars, lines and points from axes and grid lines.
 
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -24,6 +25,13 @@ pub const GOLD: RGBColor = RGBColor(0xD9, 0xA4, 0x06);
 pub const SILVER: RGBColor = RGBColor(0xA1, 0xA9, 0xB6);
 
 const FONT: &str = "sans-serif";
+
+/// The grid and axes every chart shares: no minor lines, light major lines, soft axes.
+fn house_style<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB> {
+    mesh.light_line_style(WHITE.mix(0.0)).bold_line_style(GRID).axis_style(AXIS)
+}
 /// Chart widths in pixels (the page shows them at this size, so text keeps its size).
 pub const WIDE: u32 = 760;
 pub const NARROW: u32 = 520;
@@ -174,15 +182,11 @@ pub fn bars(spec: &Bars) -> Result<Chart, Error> {
         }
         if spec.horizontal {
             let mut chart = builder.build_cartesian_2d(lo..hi, cats).map_err(draw_error)?;
-            chart
-                .configure_mesh()
+            house_style(&mut chart.configure_mesh())
                 .disable_y_mesh()
                 .y_labels(0)
                 .x_labels(6)
                 .x_label_formatter(&label_fmt)
-                .light_line_style(WHITE.mix(0.0))
-                .bold_line_style(GRID)
-                .axis_style(AXIS)
                 .label_style(text(14.0, INK, HPos::Center, VPos::Top))
                 .draw()
                 .map_err(draw_error)?;
@@ -209,15 +213,11 @@ pub fn bars(spec: &Bars) -> Result<Chart, Error> {
             }
         } else {
             let mut chart = builder.build_cartesian_2d(cats, lo..hi).map_err(draw_error)?;
-            chart
-                .configure_mesh()
+            house_style(&mut chart.configure_mesh())
                 .disable_x_mesh()
                 .x_labels(0)
                 .y_labels(6)
                 .y_label_formatter(&label_fmt)
-                .light_line_style(WHITE.mix(0.0))
-                .bold_line_style(GRID)
-                .axis_style(AXIS)
                 .label_style(text(14.0, INK, HPos::Right, VPos::Center))
                 .draw()
                 .map_err(draw_error)?;
@@ -282,17 +282,13 @@ pub fn pareto(points: &[CurvePoint], marked: &[(CurvePoint, String)]) -> Result<
             .build_cartesian_2d(0.0..1.0, lo..hi)
             .map_err(draw_error)?;
         let pct = |v: &f64| Format::Percent.show(*v);
-        chart
-            .configure_mesh()
+        house_style(&mut chart.configure_mesh())
             .x_labels(11)
             .y_labels(6)
             .x_label_formatter(&pct)
             .y_label_formatter(&pct)
             .x_desc("share of active customers, ranked by 12-month margin")
             .y_desc("share of 12-month margin")
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(GRID)
-            .axis_style(AXIS)
             .label_style(text(14.0, INK, HPos::Center, VPos::Center))
             .axis_desc_style(text(14.0, INK, HPos::Center, VPos::Center))
             .draw()
@@ -342,8 +338,7 @@ pub fn histogram(bins: &[Bin], tail: Option<(f64, String)>, x_format: Format) ->
             .map_err(draw_error)?;
         let x_fmt = |v: &f64| if *v <= last + 1e-9 { x_format.show(*v) } else { String::new() };
         let y_fmt = |v: &f64| Format::Count.show(*v);
-        chart
-            .configure_mesh()
+        house_style(&mut chart.configure_mesh())
             .disable_x_mesh()
             .x_labels(8)
             .y_labels(6)
@@ -351,9 +346,6 @@ pub fn histogram(bins: &[Bin], tail: Option<(f64, String)>, x_format: Format) ->
             .y_label_formatter(&y_fmt)
             .x_desc("predicted 12-month CLV")
             .y_desc("customers")
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(GRID)
-            .axis_style(AXIS)
             .label_style(text(14.0, INK, HPos::Center, VPos::Center))
             .axis_desc_style(text(14.0, INK, HPos::Center, VPos::Center))
             .draw()

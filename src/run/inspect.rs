@@ -8,7 +8,7 @@ use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
 use super::data_tests::TestResult;
-use super::pipeline::{open_session, run_tests};
+use super::pipeline::{Session, open_session, run_tests};
 use super::publish::{self, Commit};
 use super::runner;
 use crate::config::Config;
@@ -29,6 +29,11 @@ pub struct Compiled {
 /// Plans every model and assertion against the sources' real schemas without running them.
 pub async fn compile(config: &Config, as_of: NaiveDate) -> Result<Vec<Compiled>, Error> {
     let (session, _) = open_session(config, &Windows::new(as_of), Utc::now()).await?;
+    compile_models(&session).await
+}
+
+/// Plans every model and assertion of an opened session.
+async fn compile_models(session: &Session) -> Result<Vec<Compiled>, Error> {
     let mut compiled = Vec::new();
     for model in &session.project.models {
         match model.kind {
@@ -99,9 +104,11 @@ pub struct DryRun {
 /// Plans everything `run` would run, against the real sources, and reads the output's latest
 /// commit; writes nothing.
 pub async fn dry_run(config: &Config, as_of: NaiveDate, select: &[String]) -> Result<DryRun, Error> {
-    let models = compile(config, as_of).await?;
+    // One session: the sources' files are listed and checked once.
     let (session, _) = open_session(config, &Windows::new(as_of), Utc::now()).await?;
     let selected = session.project.select(select)?;
-    let published_seq = latest_published(config, as_of).await?.map(|c| c.seq);
+    let models = compile_models(&session).await?;
+    let output = store::open(&session.ctx, &config.output.url, "output.url", &config.engine)?;
+    let published_seq = publish::latest_commit(&output, as_of).await?.map(|c| c.seq);
     Ok(DryRun { models, selected, output: config.output.url.clone(), published_seq })
 }
