@@ -1,6 +1,7 @@
-//! `vipseg.toml`: sources, output, business parameters and engine settings, merged
+//! `vipseg.toml`: sources, output, business parameters, audiences and engine settings, merged
 //! flags > environment > file > defaults. Unknown keys and bad values are errors naming the key.
 
+pub mod audiences;
 mod engine;
 pub mod params;
 pub mod template;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use self::audiences::Audiences;
 use self::params::Params;
 use crate::error::ConfigError;
 use crate::io::schema::Source;
@@ -32,6 +34,9 @@ pub struct Config {
     pub engine: EngineConfig,
     #[serde(default)]
     pub models: ModelsConfig,
+    /// Which audiences go to which ad platforms (defaults in `Audiences::default`).
+    #[serde(default)]
+    pub audiences: Audiences,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -195,6 +200,7 @@ impl Config {
             return Err(ConfigError::Missing { key: "engine.scheduler".into() });
         }
         self.engine.memory_limit_bytes()?;
+        self.audiences.validate()?;
         self.params.validate()
     }
 

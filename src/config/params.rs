@@ -104,6 +104,19 @@ pub struct Params {
     pub clv_holdout_months: u32,
     /// The run fails (exit 1) when more than this share of a source's rows is rejected.
     pub max_rejected_rate: f64,
+    /// Lookalike: at most this many customers (with history before D - 12 months) are drawn,
+    /// by a seeded hash of customer_id, to train and validate the propensity model.
+    pub lookalike_sample_size: i64,
+    /// Lookalike: seed of the sample and of the holdout split (same seed, same customers).
+    pub lookalike_seed: i64,
+    /// Lookalike: share of the sample held out to validate the model (AUC), strictly between 0 and 1.
+    pub lookalike_holdout_share: f64,
+    /// Lookalike: L2 penalty `lookalike_l2 x sum(beta_k^2)` on the standardised coefficients (not
+    /// the intercept), added to the mean negative log-likelihood per customer; >= 0.
+    pub lookalike_l2: f64,
+    /// Lookalike: the model is fitted only with at least this many positives (customers who
+    /// hold a VIP tier at D) in the training split; fewer: not fitted, the run goes on.
+    pub lookalike_min_positives: i64,
 }
 
 impl Default for Params {
@@ -134,6 +147,11 @@ impl Default for Params {
             clv_penalizer: 0.0,
             clv_holdout_months: 12,
             max_rejected_rate: 0.01,
+            lookalike_sample_size: 200_000,
+            lookalike_seed: 42,
+            lookalike_holdout_share: 0.3,
+            lookalike_l2: 0.001,
+            lookalike_min_positives: 20,
         }
     }
 }
@@ -176,12 +194,14 @@ impl Params {
             ("ticket_cost", self.ticket_cost),
             ("return_handling_cost", self.return_handling_cost),
             ("clv_penalizer", self.clv_penalizer),
+            ("lookalike_l2", self.lookalike_l2),
         ];
         for (key, value) in non_negative {
             if !(value.is_finite() && value >= 0.0) {
                 return Err(ConfigError::invalid(format!("params.{key}"), "must be a non-negative number"));
             }
         }
+        self.validate_lookalike()?;
         let s = self.vip_tier_shares;
         if self.clv_holdout_months == 0 || self.clv_holdout_months > 120 {
             return Err(ConfigError::invalid("params.clv_holdout_months", "must be between 1 and 120"));
@@ -195,6 +215,24 @@ impl Params {
         let t = self.vip_tier_thresholds;
         if !(t.platinum >= t.gold && t.gold >= t.silver && t.silver.is_finite()) {
             return Err(ConfigError::invalid("params.vip_tier_thresholds", "need platinum >= gold >= silver"));
+        }
+        Ok(())
+    }
+
+    /// The lookalike model's sample and split need a sample and both sides of the split.
+    fn validate_lookalike(&self) -> Result<(), ConfigError> {
+        if self.lookalike_sample_size < 1 {
+            return Err(ConfigError::invalid("params.lookalike_sample_size", "must be at least 1"));
+        }
+        if self.lookalike_min_positives < 1 {
+            return Err(ConfigError::invalid("params.lookalike_min_positives", "must be at least 1"));
+        }
+        let share = self.lookalike_holdout_share;
+        if !(share > 0.0 && share < 1.0) {
+            return Err(ConfigError::invalid(
+                "params.lookalike_holdout_share",
+                format!("{share} is not strictly between 0 and 1 (both a training and a holdout split are needed)"),
+            ));
         }
         Ok(())
     }
@@ -237,6 +275,11 @@ impl Params {
             ("clv_discount_rate", f(self.clv_discount_rate)),
             ("max_rejected_rate", f(self.max_rejected_rate)),
             ("clv_holdout_months", i(i64::from(self.clv_holdout_months))),
+            ("lookalike_sample_size", i(self.lookalike_sample_size)),
+            ("lookalike_seed", i(self.lookalike_seed)),
+            ("lookalike_holdout_share", f(self.lookalike_holdout_share)),
+            ("lookalike_l2", f(self.lookalike_l2)),
+            ("lookalike_min_positives", i(self.lookalike_min_positives)),
         ];
         pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::audiences::Audiences;
 use super::params::Params;
 use super::{EngineConfig, OutputConfig};
 use crate::io::schema::Source;
@@ -31,6 +32,25 @@ pub fn render(models_dir: &str) -> String {
         ("memory_limit", "\"4GiB\"   # default: no limit; beyond it, sorts and joins spill to disk"),
     ];
     text.push_str(&commented("engine", &EngineConfig::default(), &engine_unset));
+    text.push_str(&audiences());
+    text
+}
+
+/// The default audiences, commented out: an entry of the same name replaces one.
+fn audiences() -> String {
+    let mut text = String::from(
+        "
+# Audience files for the ad platforms (docs/audiences.md): an entry replaces the default of
+         # the same name; `platforms = []` switches one off; `segment` names a segment of
+         # customer_segments (default: the audience's name) or lookalike_top.
+",
+    );
+    text.push_str("[audiences]\n");
+    let table = toml::Table::try_from(Audiences::default()).expect("audiences serialise as a TOML table");
+    for (name, entry) in &table {
+        let parts: Vec<String> = entry.as_table().into_iter().flatten().map(|(k, v)| format!("{k} = {v}")).collect();
+        text.push_str(&format!("# {name} = {{ {} }}\n", parts.join(", ")));
+    }
     text
 }
 

@@ -34,20 +34,29 @@ impl Windows {
         }
     }
 
+    /// The lookalike model's training snapshot: the windows a run on D - 12 months would have,
+    /// so features computed "as of D - 12 months" inside this run are those of that run.
+    pub fn training_snapshot(&self) -> Windows {
+        Windows::new(self.start_12m)
+    }
+
     fn scalars(&self) -> Vec<(String, ScalarValue)> {
-        let ts = |d: NaiveDate| {
-            let micros = d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_micros();
-            ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
-        };
         let date = date_scalar;
+        let training = self.training_snapshot();
         vec![
-            ("as_of".into(), ts(self.as_of)),
+            ("as_of".into(), ts_scalar(self.as_of)),
             ("as_of_date".into(), date(self.as_of)),
-            ("start_3m".into(), ts(self.start_3m)),
-            ("start_6m".into(), ts(self.start_6m)),
-            ("start_12m".into(), ts(self.start_12m)),
-            ("start_24m".into(), ts(self.start_24m)),
+            ("start_3m".into(), ts_scalar(self.start_3m)),
+            ("start_6m".into(), ts_scalar(self.start_6m)),
+            ("start_12m".into(), ts_scalar(self.start_12m)),
+            ("start_24m".into(), ts_scalar(self.start_24m)),
             ("observation_end".into(), date(self.observation_end)),
+            // The lookalike training snapshot S = D - 12 months and its windows [S - n months, S).
+            ("training_as_of".into(), ts_scalar(training.as_of)),
+            ("training_as_of_date".into(), date(training.as_of)),
+            ("training_start_3m".into(), ts_scalar(training.start_3m)),
+            ("training_start_6m".into(), ts_scalar(training.start_6m)),
+            ("training_start_12m".into(), ts_scalar(training.start_12m)),
         ]
     }
 }
@@ -74,6 +83,12 @@ pub fn bound_values(windows: &Windows, params: &Params, run_started_at: DateTime
     all.push(("holdout_start_date".into(), date_scalar(start)));
     all.push(("holdout_observation_end".into(), date_scalar(start.pred_opt().expect("after 0001-01-01"))));
     ParamValues::from(all)
+}
+
+/// Midnight UTC of `d` as a UTC timestamp (what `*_ts` columns are compared with).
+fn ts_scalar(d: NaiveDate) -> ScalarValue {
+    let micros = d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_micros();
+    ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
 }
 
 fn date_scalar(d: NaiveDate) -> ScalarValue {

@@ -36,5 +36,7 @@ pub fn session(engine: &EngineConfig) -> Result<SessionContext, Error> {
         runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(bytes)));
     }
     let runtime = runtime.build_arc()?;
-    Ok(SessionContext::new_with_config_rt(config, runtime))
+    let ctx = SessionContext::new_with_config_rt(config, runtime);
+    crate::export::functions::register(&ctx);
+    Ok(ctx)
 }

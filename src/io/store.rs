@@ -34,9 +34,10 @@ impl std::fmt::Debug for Location {
 }
 
 impl Location {
-    /// The path of `parts` below this folder.
+    /// The path of `parts` below this folder; a part may itself hold `/`-separated folders
+    /// (`audiences/vip/meta/full`).
     pub fn child(&self, parts: &[&str]) -> StorePath {
-        parts.iter().fold(self.prefix.clone(), |p, part| p.join(*part))
+        parts.iter().flat_map(|part| part.split('/')).fold(self.prefix.clone(), |p, part| p.join(part))
     }
 
     /// The path of `relative` (slash-separated, e.g. as stored in a commit record) below this folder.

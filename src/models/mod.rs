@@ -4,6 +4,7 @@
 //! line in [`REGISTRY`].
 
 pub mod clv;
+pub mod lookalike;
 pub mod mle;
 
 use async_trait::async_trait;
@@ -18,7 +19,8 @@ use crate::config::windows::Windows;
 use crate::error::Error;
 
 /// Every model computed in Rust, in no particular order (the graph orders them by what they read).
-pub static REGISTRY: &[&dyn FittedModel] = &[&clv::ClvModel, &clv::ClvScores, &clv::ClvHoldout];
+pub static REGISTRY: &[&dyn FittedModel] =
+    &[&clv::ClvModel, &clv::ClvScores, &clv::ClvHoldout, &lookalike::LookalikeModel];
 
 /// What a Rust model may read: only the models it declares, so the graph's edges are its reads.
 pub struct ModelInput<'a> {

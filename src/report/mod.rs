@@ -6,6 +6,7 @@
 //! `charts` draws the SVG (plotters), `format` how numbers read; the page itself is the
 //! template `report.html.j2` with its style sheet `report.css` (minijinja).
 
+mod audiences;
 mod charts;
 mod customers;
 mod data;
@@ -44,6 +45,8 @@ pub async fn render(ctx: &SessionContext, results: &Value) -> Result<Vec<u8>, Er
         "segments": customers::segments(&tables)?,
         "categories": customers::categories(&tables)?,
         "profiles": customers::profiles(&tables)?,
+        "lookalike": audiences::lookalike(results)?,
+        "audiences": audiences::audiences(results)?,
         "clv_fit": run_health::clv_diagnostics(results, &tables)?,
         "quality": run_health::data_quality(results, &tables)?,
         "tests": run_health::tests(results),

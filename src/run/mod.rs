@@ -1,6 +1,7 @@
 //! One run of the pipeline and what it leaves: the runner that plans and materializes models,
 //! the data tests and the quality gate, the all-or-nothing publish, and the run results.
 
+pub mod audiences;
 pub mod data_tests;
 pub mod delta;
 pub mod inspect;

@@ -21,7 +21,7 @@ use crate::run::data_tests::{self, TestResult};
 use crate::run::publish::Publisher;
 use crate::run::results::{PublishedRun, RunResults, RunStatus};
 use crate::run::runner::{self, ModelResult};
-use crate::run::{quality, summary};
+use crate::run::{audiences, quality, summary};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -126,6 +126,9 @@ async fn execute(
         publisher.discard().await?;
         return Ok(());
     }
+    let staged = audiences::stage(&session.ctx, &config.audiences, publisher, &written).await?;
+    results.audiences = staged.files;
+    tables.extend(staged.documents);
     // The run report, published in the same commit as the tables it describes. A selective run
     // (--select) keeps the date's earlier report, as it keeps the tables it did not run.
     if selected.len() == session.project.models.len() {
@@ -136,6 +139,7 @@ async fn execute(
     let mut snapshot = results.clone();
     snapshot.finish();
     let commit = publisher.publish(&tables, snapshot.to_json()).await?;
+    audiences::set_urls(&mut results.audiences, &commit, &publisher.root);
     let report = commit.tables.get(report::TABLE).and_then(|t| t.urls(&publisher.root).into_iter().next());
     if let Some(url) = &report {
         tracing::info!("report: {url}");

@@ -155,6 +155,38 @@ impl Publisher {
         Ok(())
     }
 
+    /// The staging folder of a document the caller writes itself (audience files written by the
+    /// engine): like `stage_document`, it is published as plain files in every format.
+    pub fn document_dir(&self, name: &str) -> StorePath {
+        if let Ok(mut documents) = self.documents.lock() {
+            documents.insert(name.to_string());
+        }
+        self.staging_dir(name)
+    }
+
+    /// The latest commit of the latest as-of date before this run's: what "the previous
+    /// published date" means for audience diffs.
+    pub async fn previous_date_commit(&self) -> Result<Option<Commit>, Error> {
+        let commits = self.root.child(&COMMITS);
+        let folders = match self.root.store.list_with_delimiter(Some(&commits)).await {
+            Ok(listing) => listing.common_prefixes,
+            Err(object_store::Error::NotFound { .. }) => Vec::new(),
+            Err(e) => return Err(self.store_error(&commits, e)),
+        };
+        let mut dates: Vec<NaiveDate> = folders
+            .iter()
+            .filter_map(|dir| dir.filename()?.strip_prefix("as_of=")?.parse().ok())
+            .filter(|d| *d < self.as_of)
+            .collect();
+        dates.sort();
+        for date in dates.into_iter().rev() {
+            if let Some(commit) = latest_commit(&self.root, date).await? {
+                return Ok(Some(commit));
+            }
+        }
+        Ok(None)
+    }
+
     /// Deletes this run's staging area (after publishing, or when nothing is published).
     pub async fn discard(&self) -> Result<(), Error> {
         delete_prefix(&self.root, &self.root.child(&[STAGING, &self.run_id]), |_| true).await

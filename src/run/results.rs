@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::config::params::Params;
 use crate::config::windows::Windows;
 use crate::error::{Error, ExitStatus};
+use crate::export::AudienceFile;
 use crate::io::sources::SourceFiles;
 use crate::run::data_tests::{TestResult, TestStatus};
 use crate::run::runner::ModelResult;
@@ -74,6 +75,8 @@ pub struct RunResults {
     pub vip_tiers: Vec<VipTier>,
     /// Model fits and their diagnostics (CLV, lookalike), by model name.
     pub fits: serde_json::Map<String, serde_json::Value>,
+    /// The audience files of this run, one per (audience, platform).
+    pub audiences: Vec<AudienceFile>,
     pub published: Option<PublishedRun>,
     pub error: Option<ErrorReport>,
 }
@@ -103,6 +106,7 @@ impl RunResults {
             data_quality: Vec::new(),
             vip_tiers: Vec::new(),
             fits: serde_json::Map::new(),
+            audiences: Vec::new(),
             published: None,
             error: None,
         }

@@ -4,6 +4,7 @@
 mod fixtures;
 mod support;
 
+mod audiences;
 mod bad_input;
 mod binding;
 mod business_fixtures;
@@ -13,7 +14,9 @@ mod clv_robust;
 mod commands;
 mod delta;
 mod generate;
+mod lookalike;
 mod models_graph;
+mod normalize;
 mod pipeline_run;
 mod report;
 

@@ -1,0 +1,180 @@
+-- Behaviour features per customer and snapshot date S, one definition for the two snapshots of
+-- the lookalike model (docs/lookalike.md):
+--   'current'  S = D                what lookalike_features publishes and lookalike_scores scores
+--   'training' S = D - 12 months    what the model learns from (label: VIP at D)
+-- Every window is relative to S (12m = [S - 12 months, S), 6m, 3m), and only facts before S
+-- count: orders, returns (return_ts < S), tickets, reviews, referrals. The current snapshot thus
+-- repeats customer_value's measures (tests/lookalike_features_match_customer_value.sql checks).
+-- A customer has a row for S when they have a completed order before S.
+WITH snapshots AS (
+    SELECT
+        'current' AS snapshot,
+        $as_of AS snapshot_ts,
+        $as_of_date AS snapshot_date,
+        $start_12m AS start_12m,
+        $start_6m AS start_6m,
+        $start_3m AS start_3m
+    UNION ALL
+    SELECT
+        'training',
+        $training_as_of,
+        $training_as_of_date,
+        $training_start_12m,
+        $training_start_6m,
+        $training_start_3m
+),
+
+-- Completed orders before S, flagged by window; channels compared trimmed and lower-cased.
+orders AS (
+    SELECT
+        s.snapshot,
+        o.customer_id,
+        o.order_id,
+        o.order_ts,
+        LOWER(TRIM(o.channel)) AS channel,
+        o.order_ts >= s.start_12m AS in_12m,
+        o.order_ts >= s.start_6m AS in_6m,
+        o.order_ts >= s.start_3m AS in_3m
+    -- the small side first: the engine keeps the left side of a join in memory
+    FROM snapshots AS s
+    JOIN stg_orders AS o ON o.order_ts < s.snapshot_ts
+),
+
+order_measures AS (
+    SELECT
+        snapshot,
+        customer_id,
+        COUNT(*) FILTER (WHERE in_12m) AS orders_12m,
+        COUNT(*) FILTER (WHERE in_6m) AS orders_6m,
+        COUNT(*) FILTER (WHERE in_3m) AS orders_3m,
+        COUNT(*) FILTER (WHERE in_12m AND channel = 'web') AS web_orders_12m,
+        COUNT(*) FILTER (WHERE in_12m AND channel = 'app') AS app_orders_12m,
+        COUNT(*) FILTER (WHERE in_12m AND channel = 'store') AS store_orders_12m,
+        COUNT(*) FILTER (WHERE in_12m AND channel = 'marketplace') AS marketplace_orders_12m,
+        MIN(order_ts) AS first_order_ts,
+        MAX(order_ts) AS last_order_ts
+    FROM orders
+    GROUP BY snapshot, customer_id
+),
+
+-- Returns known at S, per line: a return after S is not known yet.
+returned AS (
+    SELECT
+        s.snapshot,
+        r.order_id,
+        r.sku,
+        SUM(r.quantity) AS returned_quantity,
+        CAST(SUM(CAST(r.refund_amount AS DECIMAL(38, 9))) AS DOUBLE) AS refunds
+    FROM snapshots AS s
+    JOIN stg_returns AS r ON r.return_ts < s.snapshot_ts
+    GROUP BY s.snapshot, r.order_id, r.sku
+),
+
+-- Lines of the 12m orders valued as int_line_values values them, net of the returns known at S.
+lines AS (
+    SELECT
+        o.snapshot,
+        o.customer_id,
+        c.category_rank,
+        l.quantity * l.unit_price AS gross_revenue,
+        CASE
+            WHEN l.unit_price >= (1 - CAST($discount_tolerance AS DOUBLE)) * l.list_price
+            THEN l.quantity * l.unit_price
+            ELSE 0
+        END AS full_price_revenue,
+        COALESCE(r.refunds, 0) AS refunds,
+        l.quantity * l.unit_price - COALESCE(r.refunds, 0) AS net_revenue,
+        (l.quantity - COALESCE(r.returned_quantity, 0)) * (l.unit_price - l.unit_cost) AS margin
+    FROM orders AS o
+    JOIN stg_order_lines AS l ON l.order_id = o.order_id
+    LEFT JOIN returned AS r ON r.snapshot = o.snapshot AND r.order_id = l.order_id AND r.sku = l.sku
+    LEFT JOIN lookalike_top_categories AS c ON c.category = l.category
+    WHERE o.in_12m
+),
+
+-- Sums of money are exact (decimal), so they do not depend on the order of summation.
+line_measures AS (
+    SELECT
+        snapshot,
+        customer_id,
+        CAST(SUM(CAST(gross_revenue AS DECIMAL(38, 9))) AS DOUBLE) AS gross_revenue_12m,
+        CAST(SUM(CAST(full_price_revenue AS DECIMAL(38, 9))) AS DOUBLE) AS full_price_revenue_12m,
+        CAST(SUM(CAST(refunds AS DECIMAL(38, 9))) AS DOUBLE) AS refunds_12m,
+        CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) AS DOUBLE) AS net_revenue_12m,
+        CAST(SUM(CAST(margin AS DECIMAL(38, 9))) AS DOUBLE) AS margin_12m,
+        CAST(SUM(CAST(CASE WHEN category_rank = 1 THEN gross_revenue END AS DECIMAL(38, 9))) AS DOUBLE) AS category_1_revenue,
+        CAST(SUM(CAST(CASE WHEN category_rank = 2 THEN gross_revenue END AS DECIMAL(38, 9))) AS DOUBLE) AS category_2_revenue,
+        CAST(SUM(CAST(CASE WHEN category_rank = 3 THEN gross_revenue END AS DECIMAL(38, 9))) AS DOUBLE) AS category_3_revenue,
+        CAST(SUM(CAST(CASE WHEN category_rank = 4 THEN gross_revenue END AS DECIMAL(38, 9))) AS DOUBLE) AS category_4_revenue,
+        CAST(SUM(CAST(CASE WHEN category_rank = 5 THEN gross_revenue END AS DECIMAL(38, 9))) AS DOUBLE) AS category_5_revenue
+    FROM lines
+    GROUP BY snapshot, customer_id
+),
+
+tickets AS (
+    SELECT s.snapshot, t.customer_id, COUNT(*) AS support_tickets_12m
+    FROM snapshots AS s
+    JOIN stg_support_tickets AS t ON t.ticket_ts >= s.start_12m AND t.ticket_ts < s.snapshot_ts
+    GROUP BY s.snapshot, t.customer_id
+),
+
+reviews AS (
+    SELECT s.snapshot, r.customer_id, COUNT(*) AS reviews_12m
+    FROM snapshots AS s
+    JOIN stg_reviews AS r ON r.review_ts >= s.start_12m AND r.review_ts < s.snapshot_ts
+    GROUP BY s.snapshot, r.customer_id
+),
+
+-- A referral counts when it was made before S and the referred customer's first completed order
+-- falls in the 12m window of S (as customer_value counts referrals_12m).
+first_orders AS (
+    SELECT customer_id, MIN(order_ts) AS first_order_ts
+    FROM stg_orders
+    GROUP BY customer_id
+),
+
+referrals AS (
+    SELECT s.snapshot, r.referrer_id AS customer_id, COUNT(DISTINCT r.referred_id) AS referrals_12m
+    FROM snapshots AS s
+    JOIN stg_referrals AS r ON r.referral_ts < s.snapshot_ts
+    JOIN first_orders AS f ON f.customer_id = r.referred_id
+    WHERE f.first_order_ts >= s.start_12m AND f.first_order_ts < s.snapshot_ts
+    GROUP BY s.snapshot, r.referrer_id
+)
+
+SELECT
+    o.snapshot,
+    o.customer_id,
+    -- whole days from the date of the last / first order before S to S
+    s.snapshot_date - CAST(o.last_order_ts AS DATE) AS recency_days,
+    s.snapshot_date - CAST(o.first_order_ts AS DATE) AS tenure_days,
+    o.orders_12m,
+    o.orders_6m,
+    o.orders_3m,
+    COALESCE(l.gross_revenue_12m, 0) AS gross_revenue_12m,
+    COALESCE(l.net_revenue_12m, 0) AS net_revenue_12m,
+    COALESCE(l.net_revenue_12m, 0) / NULLIF(o.orders_12m, 0) AS aov_12m,
+    l.margin_12m / NULLIF(l.net_revenue_12m, 0) AS margin_rate_12m,
+    l.full_price_revenue_12m / NULLIF(l.gross_revenue_12m, 0) AS full_price_share_12m,
+    l.refunds_12m / NULLIF(l.gross_revenue_12m, 0) AS return_rate_12m,
+    -- shares of 12m gross revenue in the shop's top five categories (lookalike_top_categories)
+    COALESCE(l.category_1_revenue, 0) / NULLIF(l.gross_revenue_12m, 0) AS category_1_share_12m,
+    COALESCE(l.category_2_revenue, 0) / NULLIF(l.gross_revenue_12m, 0) AS category_2_share_12m,
+    COALESCE(l.category_3_revenue, 0) / NULLIF(l.gross_revenue_12m, 0) AS category_3_share_12m,
+    COALESCE(l.category_4_revenue, 0) / NULLIF(l.gross_revenue_12m, 0) AS category_4_share_12m,
+    COALESCE(l.category_5_revenue, 0) / NULLIF(l.gross_revenue_12m, 0) AS category_5_share_12m,
+    -- shares of 12m orders by channel (other or missing channels are in none of them)
+    CAST(o.web_orders_12m AS DOUBLE) / NULLIF(o.orders_12m, 0) AS web_share_12m,
+    CAST(o.app_orders_12m AS DOUBLE) / NULLIF(o.orders_12m, 0) AS app_share_12m,
+    CAST(o.store_orders_12m AS DOUBLE) / NULLIF(o.orders_12m, 0) AS store_share_12m,
+    CAST(o.marketplace_orders_12m AS DOUBLE) / NULLIF(o.orders_12m, 0) AS marketplace_share_12m,
+    COALESCE(t.support_tickets_12m, 0) AS support_tickets_12m,
+    COALESCE(rf.referrals_12m, 0) AS referrals_12m,
+    COALESCE(rv.reviews_12m, 0) AS reviews_12m
+FROM order_measures AS o
+JOIN snapshots AS s ON s.snapshot = o.snapshot
+LEFT JOIN line_measures AS l ON l.snapshot = o.snapshot AND l.customer_id = o.customer_id
+LEFT JOIN tickets AS t ON t.snapshot = o.snapshot AND t.customer_id = o.customer_id
+LEFT JOIN reviews AS rv ON rv.snapshot = o.snapshot AND rv.customer_id = o.customer_id
+LEFT JOIN referrals AS rf ON rf.snapshot = o.snapshot AND rf.customer_id = o.customer_id
+ORDER BY o.snapshot, o.customer_id
