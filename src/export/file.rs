@@ -4,13 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::Int64Type;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast as arrow_cast;
+use datafusion::arrow::datatypes::{DataType, Int64Type};
+use datafusion::common::ScalarValue;
 use datafusion::common::config::CsvOptions;
 use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
+use datafusion::error::DataFusionError;
 use datafusion::functions::math::expr_fn::round;
 use datafusion::functions_aggregate::expr_fn::{count, max, sum};
-use datafusion::logical_expr::{Expr, ident, lit};
+use datafusion::logical_expr::{Expr, cast, ident, lit, when};
 use datafusion::prelude::SessionContext;
 
 use crate::config::audiences::Platform;
@@ -43,33 +46,35 @@ pub struct Written {
     pub warnings: Vec<String>,
 }
 
-/// Writes the file and counts what it left out.
+/// Writes the file and counts what it left out, in one pass over the members for the counts and
+/// one for the file.
 pub async fn write(ctx: &SessionContext, request: &FileRequest<'_>) -> Result<Written, Error> {
     let format = platform::format(request.platform);
-    let members = ctx.table(format.model).await?.filter(ident("_segment").eq(lit(request.segment)))?;
-    let mut written = Written { left_out: left_out_counts(members.clone()).await?, ..Written::default() };
-    let mut kept = members.filter(ident("_left_out").is_null())?;
     let value = request.value.zip(format.value_column);
-    if let Some((value, _)) = value {
-        // Positive as sent: a value that rounds to 0.00 is not positive on the platform.
-        let positive = round(vec![value_of(value), lit(2)]).gt(lit(0.0));
-        let without = kept.clone().filter(positive.clone().is_not_true())?.count().await? as u64;
-        written.left_out.insert("no_positive_value".into(), without);
-        kept = kept.filter(positive)?;
+    // Money to the cent: the platform ranks by it, more digits only grow the file; positive means
+    // positive as sent (a value that rounds to 0.00 is not).
+    let sent_value = value.map(|(v, name)| (round(vec![value_of(v), lit(2)]), name));
+    let mut members = ctx.table(format.model).await?.filter(ident("_segment").eq(lit(request.segment)))?;
+    if let Some((sent, _)) = &sent_value {
+        let reason = when(ident(LEFT_OUT).is_not_null(), ident(LEFT_OUT))
+            .when(sent.clone().gt(lit(0.0)).is_not_true(), lit(NO_POSITIVE_VALUE))
+            .otherwise(lit(ScalarValue::Utf8(None)))?;
+        members = members.with_column(LEFT_OUT, reason)?;
     }
-    written.empty_fields = empty_field_counts(kept.clone()).await?;
+    let (left_out, empty_fields) = counts(members.clone(), sent_value.is_some()).await?;
+    let kept = members.filter(ident(LEFT_OUT).is_null())?;
     let mut columns: Vec<Expr> = file_columns(&kept).into_iter().map(ident).collect();
-    if let Some((value, name)) = value {
-        // Money to the cent: the platform ranks by it, more digits only grow the file.
-        columns.push(round(vec![value_of(value), lit(2)]).alias(name));
-        written.value_column = Some(name.to_string());
-    }
-    written.warnings = minimum_warnings(&format.minimum, &kept).await?;
-    let file = kept.sort(vec![ident("_customer_id").sort(true, false)])?.select(columns)?;
-    written.columns = file.schema().fields().iter().map(|f| f.name().clone()).collect();
-    written.rows = write_csv(file, &request.url).await?;
-    Ok(written)
+    columns.extend(sent_value.map(|(sent, name)| sent.alias(name)));
+    let file = kept.clone().sort(vec![ident("_customer_id").sort(true, false)])?.select(columns)?;
+    let columns: Vec<String> = file.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let rows = write_csv(file, &request.url).await?;
+    let warnings = minimum_warnings(&format.minimum, rows, kept).await?;
+    let value_column = value.map(|(_, name)| name.to_string());
+    Ok(Written { rows, columns, value_column, left_out, empty_fields, warnings })
 }
+
+const LEFT_OUT: &str = "_left_out";
+const NO_POSITIVE_VALUE: &str = "no_positive_value";
 
 fn value_of(value: RankBy) -> Expr {
     ident(format!("_value_{}", value.column()))
@@ -86,82 +91,57 @@ pub async fn write_csv(frame: DataFrame, url: &str) -> Result<u64, Error> {
     let options = CsvOptions { has_header: Some(true), null_value: Some(String::new()), ..CsvOptions::default() };
     let written =
         frame.write_csv(url, DataFrameWriteOptions::new().with_single_file_output(true), Some(options)).await?;
-    Ok(first_count(&written))
+    first_count(&written)
 }
 
-/// The count in the first column of the first row (a write's or an aggregate's result).
-fn first_count(batches: &[datafusion::arrow::record_batch::RecordBatch]) -> u64 {
-    let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else { return 0 };
-    let column = batch.column(0);
-    if column.is_null(0) {
-        return 0;
-    }
-    if let Some(counts) = column.as_primitive_opt::<datafusion::arrow::datatypes::UInt64Type>() {
-        return counts.value(0);
-    }
-    column.as_primitive_opt::<Int64Type>().map_or(0, |c| c.value(0).max(0) as u64)
-}
-
-/// Members left out, by reason (`no_consent`, `no_identifier`); every reason appears, with 0.
-async fn left_out_counts(members: DataFrame) -> Result<BTreeMap<String, u64>, Error> {
-    let mut counts = BTreeMap::from([("no_consent".to_string(), 0), ("no_identifier".to_string(), 0)]);
-    let grouped = members
-        .filter(ident("_left_out").is_not_null())?
-        .aggregate(vec![ident("_left_out")], vec![count(lit(1)).alias("n")])?
-        .collect()
-        .await?;
-    for batch in grouped {
-        let reasons = batch.column(0).as_string_opt::<i32>().map(|a| a.iter().collect::<Vec<_>>());
-        let reasons = reasons.or_else(|| batch.column(0).as_string_view_opt().map(|a| a.iter().collect()));
-        let n = batch.column(1).as_primitive::<Int64Type>();
-        for (i, reason) in reasons.unwrap_or_default().into_iter().enumerate() {
-            if let Some(reason) = reason {
-                counts.insert(reason.to_string(), n.value(i).max(0) as u64);
+/// Members left out by reason (every reason appears, with 0), and per field the members in the
+/// file whose record held a value that could not be normalised — one aggregate by reason.
+async fn counts(
+    members: DataFrame,
+    value_based: bool,
+) -> Result<(BTreeMap<String, u64>, BTreeMap<String, u64>), Error> {
+    let fields: Vec<String> =
+        members.schema().fields().iter().filter_map(|f| f.name().strip_prefix("_empty_").map(str::to_string)).collect();
+    let mut aggregates = vec![count(lit(1)).alias("members")];
+    aggregates.extend(fields.iter().map(|f| sum(cast(ident(format!("_empty_{f}")), DataType::Int64)).alias(f)));
+    let reasons = ["no_consent", "no_identifier"].into_iter().chain(value_based.then_some(NO_POSITIVE_VALUE));
+    let mut left_out: BTreeMap<String, u64> = reasons.map(|r| (r.to_string(), 0)).collect();
+    let mut empty_fields: BTreeMap<String, u64> = fields.iter().map(|f| (f.clone(), 0)).collect();
+    for batch in members.aggregate(vec![ident(LEFT_OUT)], aggregates)?.collect().await? {
+        let reasons = arrow_cast(batch.column(0), &DataType::Utf8).map_err(DataFusionError::from)?;
+        let reasons = reasons.as_string::<i32>();
+        for row in 0..batch.num_rows() {
+            if reasons.is_null(row) {
+                for (i, field) in fields.iter().enumerate() {
+                    empty_fields.insert(field.clone(), count_at(&batch, i + 2, row)?);
+                }
+            } else {
+                left_out.insert(reasons.value(row).to_string(), count_at(&batch, 1, row)?);
             }
         }
     }
-    Ok(counts)
+    Ok((left_out, empty_fields))
 }
 
-/// Per field: members in the file whose record held a value that could not be normalised.
-async fn empty_field_counts(kept: DataFrame) -> Result<BTreeMap<String, u64>, Error> {
-    let fields: Vec<String> =
-        kept.schema().fields().iter().filter_map(|f| f.name().strip_prefix("_empty_").map(str::to_string)).collect();
-    if fields.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let sums = fields
-        .iter()
-        .map(|f| {
-            sum(datafusion::logical_expr::cast(
-                ident(format!("_empty_{f}")),
-                datafusion::arrow::datatypes::DataType::Int64,
-            ))
-            .alias(f)
-        })
-        .collect();
-    let batches = kept.aggregate(vec![], sums)?.collect().await?;
-    let mut counts = BTreeMap::new();
-    if let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) {
-        for (i, field) in fields.into_iter().enumerate() {
-            let column = batch.column(i).as_primitive::<Int64Type>();
-            let n = if column.is_null(0) { 0 } else { column.value(0).max(0) as u64 };
-            counts.insert(field, n);
-        }
-    }
-    Ok(counts)
+/// The count in the first row of a one-count result (a write's, an aggregate's); none = 0.
+fn first_count(batches: &[RecordBatch]) -> Result<u64, Error> {
+    batches.iter().find(|b| b.num_rows() > 0).map_or(Ok(0), |b| count_at(b, 0, 0))
 }
 
-async fn minimum_warnings(minimum: &Minimum, kept: &DataFrame) -> Result<Vec<String>, Error> {
+/// A count in `batch` (any integer type; null = 0).
+fn count_at(batch: &RecordBatch, column: usize, row: usize) -> Result<u64, Error> {
+    let values = arrow_cast(batch.column(column), &DataType::Int64).map_err(DataFusionError::from)?;
+    let values = values.as_primitive::<Int64Type>();
+    Ok(if values.is_null(row) { 0 } else { values.value(row).max(0) as u64 })
+}
+
+async fn minimum_warnings(minimum: &Minimum, rows: u64, kept: DataFrame) -> Result<Vec<String>, Error> {
     let warning = match *minimum {
-        Minimum::Rows { rows, rule } => {
-            let n = kept.clone().count().await? as u64;
-            (n < rows).then(|| format!("{n} rows: {rule}"))
-        }
-        Minimum::RowsInOneCountry { rows, rule } => {
-            let per_country = kept.clone().aggregate(vec![ident("_country")], vec![count(lit(1)).alias("n")])?;
-            let largest = first_count(&per_country.aggregate(vec![], vec![max(ident("n"))])?.collect().await?);
-            (largest < rows).then(|| format!("the largest country has {largest} rows: {rule}"))
+        Minimum::Rows { rows: least, rule } => (rows < least).then(|| format!("{rows} rows: {rule}")),
+        Minimum::RowsInOneCountry { rows: least, rule } => {
+            let per_country = kept.aggregate(vec![ident("_country")], vec![count(lit(1)).alias("n")])?;
+            let largest = first_count(&per_country.aggregate(vec![], vec![max(ident("n"))])?.collect().await?)?;
+            (largest < least).then(|| format!("the largest country has {largest} rows: {rule}"))
         }
     };
     Ok(warning.into_iter().collect())

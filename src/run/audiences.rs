@@ -87,7 +87,7 @@ pub async fn stage(
             audience: audience.to_string(),
             platform,
             segment: request.segment.to_string(),
-            value: written.value_column.as_ref().and(config.value.map(|v| v.column())),
+            value: request.value.filter(|_| written.value_column.is_some()).map(|v| v.column()),
             url: None,
             rows: written.rows,
             left_out: written.left_out,

@@ -147,11 +147,8 @@ impl Publisher {
     /// `<output>/<name>/as_of=<D>/` and named by the same commit, so it appears atomically with
     /// the tables it describes.
     pub async fn stage_document(&self, name: &str, file_name: &str, bytes: Vec<u8>) -> Result<(), Error> {
-        let path = self.staging_dir(name).join(file_name);
+        let path = self.document_dir(name).join(file_name);
         self.root.store.put(&path, bytes.into()).await.map_err(|e| self.store_error(&path, e))?;
-        if let Ok(mut documents) = self.documents.lock() {
-            documents.insert(name.to_string());
-        }
         Ok(())
     }
 
