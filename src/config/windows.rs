@@ -1,7 +1,7 @@
 //! The run's as-of date D, the windows derived from it, and every value bound to the SQL models'
 //! `$placeholders` (windows, business parameters, the run's start).
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use datafusion::common::ParamValues;
 use datafusion::scalar::ScalarValue;
 use serde::Serialize;
@@ -61,9 +61,6 @@ impl Windows {
     }
 }
 
-/// 1970-01-01 counted from 0001-01-01 (chrono's `num_days_from_ce`), for Arrow's Date32.
-const EPOCH_DAYS_FROM_CE: i32 = 719_163;
-
 /// The CLV holdout period `[holdout_start, as_of)` and its calibration's observation end.
 pub fn holdout_start(windows: &Windows, params: &Params) -> NaiveDate {
     windows.as_of - Months::new(params.clv_holdout_months)
@@ -91,6 +88,11 @@ fn ts_scalar(d: NaiveDate) -> ScalarValue {
     ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
 }
 
-fn date_scalar(d: NaiveDate) -> ScalarValue {
-    ScalarValue::Date32(Some(d.num_days_from_ce() - EPOCH_DAYS_FROM_CE))
+/// A date as Arrow's `Date32`: days since 1970-01-01.
+pub fn date32(d: NaiveDate) -> i32 {
+    (d - NaiveDate::default()).num_days() as i32
+}
+
+pub fn date_scalar(d: NaiveDate) -> ScalarValue {
+    ScalarValue::Date32(Some(date32(d)))
 }

@@ -68,7 +68,7 @@ const MAX_LBFGS_ITERS: u64 = 1000;
 /// L-BFGS hands over to Newton here: its line search needs cost differences, and below this
 /// gradient they sink into the rounding noise of a sum over many patterns (it then wastes
 /// hundreds of evaluations), while Newton steps on the gradient still converge quadratically.
-const LBFGS_GRADIENT: f64 = 1e-6;
+pub const LBFGS_GRADIENT: f64 = 1e-6;
 /// From this gradient norm on, Newton steps converge in one or two iterations.
 const NEWTON_HANDOVER: f64 = 1e-5;
 const LBFGS_RUNS: usize = 4;
@@ -231,12 +231,21 @@ fn run_lbfgs<L: LogLikelihood>(ll: &L, start: &[f64]) -> Result<(Vec<f64>, u64),
 }
 
 fn lbfgs_once<L: LogLikelihood>(ll: &L, start: &[f64]) -> Result<(Vec<f64>, u64, bool), argmin::core::Error> {
-    // The cost tolerance is off: near the optimum cost changes fall below f64 resolution before
-    // the gradient is small, and the Newton polish takes over from there.
+    lbfgs(Objective { ll }, start)
+}
+
+/// One run of argmin's L-BFGS from `start` on a problem that gives its cost and gradient: the
+/// best point, the iterations, and whether the solver converged (the gradient tolerance met).
+/// The cost tolerance is off: near the optimum cost changes fall below f64 resolution before
+/// the gradient is small.
+pub fn lbfgs<P>(problem: P, start: &[f64]) -> Result<(Vec<f64>, u64, bool), argmin::core::Error>
+where
+    P: CostFunction<Param = Vec<f64>, Output = f64> + Gradient<Param = Vec<f64>, Gradient = Vec<f64>>,
+{
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), LBFGS_MEMORY)
         .with_tolerance_grad(LBFGS_GRADIENT)?
         .with_tolerance_cost(0.0)?;
-    let result = Executor::new(Objective { ll }, solver)
+    let result = Executor::new(problem, solver)
         .configure(|state| state.param(start.to_vec()).max_iters(MAX_LBFGS_ITERS))
         .timer(false)
         .run()?;

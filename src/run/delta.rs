@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
-use datafusion::common::ScalarValue;
 use datafusion::prelude::{ParquetReadOptions, col, lit};
 use deltalake::delta_datafusion::DeltaSessionContext;
 use deltalake::logstore::{LogStore, LogStoreFactory, StorageConfig, default_logstore, logstore_factories};
@@ -20,6 +19,7 @@ use object_store::path::Path as StorePath;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::config::windows::date_scalar;
 use crate::error::{Error, PublishError};
 use crate::io::store::Location;
 
@@ -77,7 +77,7 @@ pub async fn replace_partition(
     let ctx = DeltaSessionContext::new_with_session_overrides(&options).map_err(delta_error)?.into_inner();
     ctx.register_object_store(&root.url, Arc::clone(&root.store));
     let staged_url = root.url_of(staged, true);
-    let day = ScalarValue::Date32(Some(days_since_epoch(as_of)));
+    let day = date_scalar(as_of);
     let frame = ctx
         .read_parquet(staged_url.as_str(), ParquetReadOptions::default())
         .await?
@@ -105,11 +105,6 @@ pub async fn replace_partition(
         .map_err(delta_error)?;
     files.sort();
     Ok(Written { delta: DeltaVersion { url: table_url, version }, files })
-}
-
-/// Days since 1970-01-01, Arrow's `Date32`.
-fn days_since_epoch(date: NaiveDate) -> i32 {
-    (date - NaiveDate::default()).num_days() as i32
 }
 
 fn delta_error(url: &str, e: DeltaTableError) -> Error {

@@ -1,5 +1,5 @@
 //! The lookalike fit: an L2-regularised logistic regression on standardised inputs, minimised
-//! with argmin's L-BFGS, and its coefficients folded back to the inputs' own scale so the engine
+//! with argmin's L-BFGS (`mle::lbfgs`, shared with the CLV fits), and its coefficients folded back to the inputs' own scale so the engine
 //! scores with `intercept + sum of b_k x x_k`.
 //!
 //! Not `models::mle::maximise`: its Newton polish and Hessian (for the CLV models' standard
@@ -8,18 +8,13 @@
 
 use std::cell::RefCell;
 
-use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::quasinewton::LBFGS;
+use argmin::core::{CostFunction, Gradient};
 
 use super::read::TrainingRow;
+use crate::models::mle;
 
-/// L-BFGS stops when the gradient norm of the mean objective is below this.
-const GRADIENT_TOLERANCE: f64 = 1e-6;
 /// A fit that ends with a larger gradient norm is not an optimum: an error, not a model.
 const LOOSE_GRADIENT: f64 = 1e-3;
-const MAX_ITERATIONS: u64 = 1000;
-const LBFGS_MEMORY: usize = 7;
 
 /// Below this standard deviation an input is constant on the training split: it cannot be
 /// standardised, and its coefficient is 0.
@@ -80,7 +75,7 @@ pub fn fit(train: &[&TrainingRow], inputs: usize, l2: f64) -> Result<Fitted, Str
     // Start at the intercept-only model: the positives' share.
     let mut start = vec![0.0; inputs + 1];
     start[0] = (share / (1.0 - share)).ln();
-    let (beta, iterations, converged) = minimise(&data, start).map_err(|e| e.to_string())?;
+    let (beta, iterations, converged) = mle::lbfgs(&data, &start).map_err(|e| e.to_string())?;
     let gradient = data.gradient_norm(&beta);
     if gradient.is_nan() || gradient > LOOSE_GRADIENT {
         return Err(format!("no optimum found (gradient norm {gradient:e})"));
@@ -89,23 +84,8 @@ pub fn fit(train: &[&TrainingRow], inputs: usize, l2: f64) -> Result<Fitted, Str
     if raw.iter().chain(&beta).any(|b| !b.is_finite()) {
         return Err("non-finite coefficients".into());
     }
-    let converged = converged && gradient <= GRADIENT_TOLERANCE;
+    let converged = converged && gradient <= mle::LBFGS_GRADIENT;
     Ok(Fitted { standardisation, standardised: beta, raw, iterations, converged })
-}
-
-/// L-BFGS from `start`: the best point, the iterations, and whether the solver converged.
-fn minimise(data: &Logistic, start: Vec<f64>) -> Result<(Vec<f64>, u64, bool), argmin::core::Error> {
-    let solver = LBFGS::new(MoreThuenteLineSearch::new(), LBFGS_MEMORY)
-        .with_tolerance_grad(GRADIENT_TOLERANCE)?
-        .with_tolerance_cost(0.0)?;
-    let result = Executor::new(data, solver)
-        .configure(|state| state.param(start.clone()).max_iters(MAX_ITERATIONS))
-        .timer(false)
-        .run()?;
-    let state = result.state();
-    let converged = matches!(state.get_termination_reason(), Some(TerminationReason::SolverConverged));
-    let best = state.get_best_param().or(state.get_param()).cloned().unwrap_or(start);
-    Ok((best, state.get_iter(), converged))
 }
 
 /// beta_0 + sum beta_k (x_k - c_k) / s_k = (beta_0 - sum beta_k c_k / s_k) + sum (beta_k / s_k) x_k.

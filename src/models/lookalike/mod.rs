@@ -15,14 +15,13 @@ mod read;
 mod table;
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use serde::Serialize;
 
 use self::fit::{Fitted, logistic};
-use self::read::{TrainingRow, TrainingSet};
-use self::table::{ModelFigures, TermRow};
+use self::read::{Sample, TrainingRow, TrainingSet};
+use self::table::{TermRow, Validation};
 use crate::config::params::Params;
 use crate::error::Error;
 use crate::models::{ModelInput, RustModel};
@@ -34,36 +33,6 @@ const CATEGORIES: &str = "lookalike_top_categories";
 /// `lookalike_model`: the fitted propensity model, one row per term.
 pub struct LookalikeModel;
 
-/// The sample behind the model, in the report whether or not it was fitted.
-#[derive(Debug, Clone, Serialize)]
-pub struct Sample {
-    /// The training snapshot, D - 12 months: the inputs are as of this date.
-    pub training_date: NaiveDate,
-    /// The shop's top categories, by rank: `category_<k>_share_12m` is the share of the k-th.
-    pub categories: Vec<String>,
-    pub rows_sampled: u64,
-    pub train_rows: u64,
-    pub holdout_rows: u64,
-    /// Customers of the split who hold a VIP tier at D.
-    pub train_positives: u64,
-    pub holdout_positives: u64,
-}
-
-impl Sample {
-    fn of(set: &TrainingSet, training_date: NaiveDate, categories: Vec<String>) -> Self {
-        let count = |holdout: bool, positive: bool| set.split(holdout).filter(|r| !positive || r.label).count() as u64;
-        Sample {
-            training_date,
-            categories,
-            rows_sampled: set.rows.len() as u64,
-            train_rows: count(false, false),
-            holdout_rows: count(true, false),
-            train_positives: count(false, true),
-            holdout_positives: count(true, true),
-        }
-    }
-}
-
 /// The report under `fits.lookalike_model` in the run results.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -71,14 +40,10 @@ pub enum LookalikeReport {
     Fitted {
         #[serde(flatten)]
         sample: Sample,
-        /// Holdout AUC of the model's score and of the plain RFM score.
-        auc_model: f64,
-        auc_rfm: f64,
+        #[serde(flatten)]
+        validation: Validation,
         /// Model inputs (terms besides the intercept).
         inputs: usize,
-        l2: f64,
-        iterations: u64,
-        converged: bool,
     },
     /// Nothing sound to fit: `lookalike_model` and `lookalike_scores` are empty; this says why.
     NotFitted {
@@ -86,13 +51,6 @@ pub enum LookalikeReport {
         #[serde(flatten)]
         sample: Sample,
     },
-}
-
-/// A fitted model and its holdout AUCs.
-struct Validated {
-    fitted: Fitted,
-    auc_model: f64,
-    auc_rfm: f64,
 }
 
 #[async_trait]
@@ -121,22 +79,13 @@ impl RustModel for LookalikeModel {
         let categories = read::read_categories(input, CATEGORIES).await?;
         let sample = Sample::of(&set, input.windows.training_snapshot().as_of, categories);
         match fit_and_validate(&set, &sample, input.params) {
-            Ok(v) => {
-                let rows = term_rows(&set, &sample, &v, input.params);
-                let report = LookalikeReport::Fitted {
-                    auc_model: v.auc_model,
-                    auc_rfm: v.auc_rfm,
-                    inputs: set.inputs.len(),
-                    l2: input.params.lookalike_l2,
-                    iterations: v.fitted.iterations,
-                    converged: v.fitted.converged,
-                    sample,
-                };
-                Ok((table::batch(&rows)?, report))
+            Ok((fitted, validation)) => {
+                let batch = table::batch(&term_rows(&set, &sample, &fitted), &sample, &validation)?;
+                Ok((batch, LookalikeReport::Fitted { sample, validation, inputs: set.inputs.len() }))
             }
             Err(reason) => {
                 tracing::warn!("lookalike model not fitted: {reason}; lookalike_model and lookalike_scores are empty");
-                Ok((table::batch(&[])?, LookalikeReport::NotFitted { reason, sample }))
+                Ok((RecordBatch::new_empty(table::schema()), LookalikeReport::NotFitted { reason, sample }))
             }
         }
     }
@@ -144,7 +93,7 @@ impl RustModel for LookalikeModel {
 
 /// Checks that the sample can support a fit and a validation, fits, and measures both AUCs on
 /// the holdout; the error is the reason for the report.
-fn fit_and_validate(set: &TrainingSet, sample: &Sample, params: &Params) -> Result<Validated, String> {
+fn fit_and_validate(set: &TrainingSet, sample: &Sample, params: &Params) -> Result<(Fitted, Validation), String> {
     if set.rows.is_empty() {
         return Err(format!(
             "no customer has a completed order before the training date {} (D - 12 months): no history to learn from",
@@ -175,44 +124,32 @@ fn fit_and_validate(set: &TrainingSet, sample: &Sample, params: &Params) -> Resu
     let column = |k: usize| holdout.iter().map(|r| r.rfm[k]).collect::<Vec<f64>>();
     let rfm = auc::rfm_scores(&column(0), &column(1), &column(2));
     match (auc::auc(&scores, &labels), auc::auc(&rfm, &labels)) {
-        (Some(auc_model), Some(auc_rfm)) => Ok(Validated { fitted, auc_model, auc_rfm }),
+        (Some(auc_model), Some(auc_rfm)) => {
+            let (l2, iterations, converged) = (params.lookalike_l2, fitted.iterations, fitted.converged);
+            Ok((fitted, Validation { auc_model, auc_rfm, l2, iterations, converged }))
+        }
         _ => Err("the holdout AUC could not be computed (a score is not finite)".into()),
     }
 }
 
-/// The rows of `lookalike_model`: the intercept, then each input in the training table's order.
-fn term_rows(set: &TrainingSet, sample: &Sample, v: &Validated, params: &Params) -> Vec<TermRow> {
-    let model = ModelFigures {
-        training_date: sample.training_date,
-        auc_model: v.auc_model,
-        auc_rfm: v.auc_rfm,
-        rows_sampled: sample.rows_sampled,
-        train_rows: sample.train_rows,
-        holdout_rows: sample.holdout_rows,
-        train_positives: sample.train_positives,
-        holdout_positives: sample.holdout_positives,
-        l2: params.lookalike_l2,
-        iterations: v.fitted.iterations,
-        converged: v.fitted.converged,
-    };
-    let s = &v.fitted.standardisation;
+/// The terms of `lookalike_model`: the intercept, then each input in the training table's order.
+fn term_rows(set: &TrainingSet, sample: &Sample, fitted: &Fitted) -> Vec<TermRow> {
+    let s = &fitted.standardisation;
     let intercept = TermRow {
         term: "intercept".into(),
         category: None,
-        coefficient: v.fitted.raw[0],
-        standardised_coefficient: v.fitted.standardised[0],
+        coefficient: fitted.raw[0],
+        standardised_coefficient: fitted.standardised[0],
         centre: 0.0,
         scale: 1.0,
-        model,
     };
     let inputs = set.inputs.iter().enumerate().map(|(k, term)| TermRow {
         term: term.clone(),
         category: category_of(term, &sample.categories),
-        coefficient: v.fitted.raw[k + 1],
-        standardised_coefficient: v.fitted.standardised[k + 1],
+        coefficient: fitted.raw[k + 1],
+        standardised_coefficient: fitted.standardised[k + 1],
         centre: s.centre[k],
         scale: s.scale[k],
-        model,
     });
     std::iter::once(intercept).chain(inputs).collect()
 }

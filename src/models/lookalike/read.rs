@@ -1,10 +1,12 @@
 //! Reading the lookalike training rows (`lookalike_training`) and the top categories into Rust,
 //! sorted by customer_id so that every sum of the fit runs in one order and repeats bit for bit.
 
+use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::error::DataFusionError;
+use serde::Serialize;
 
 use crate::error::Error;
 use crate::models::ModelInput;
@@ -39,6 +41,36 @@ pub struct TrainingSet {
 impl TrainingSet {
     pub fn split(&self, holdout: bool) -> impl Iterator<Item = &TrainingRow> {
         self.rows.iter().filter(move |r| r.holdout == holdout)
+    }
+}
+
+/// The sample behind the model, in the report whether or not it was fitted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sample {
+    /// The training snapshot, D - 12 months: the inputs are as of this date.
+    pub training_date: NaiveDate,
+    /// The shop's top categories, by rank: `category_<k>_share_12m` is the share of the k-th.
+    pub categories: Vec<String>,
+    pub rows_sampled: u64,
+    pub train_rows: u64,
+    pub holdout_rows: u64,
+    /// Customers of the split who hold a VIP tier at D.
+    pub train_positives: u64,
+    pub holdout_positives: u64,
+}
+
+impl Sample {
+    pub fn of(set: &TrainingSet, training_date: NaiveDate, categories: Vec<String>) -> Self {
+        let count = |holdout: bool, positive: bool| set.split(holdout).filter(|r| !positive || r.label).count() as u64;
+        Sample {
+            training_date,
+            categories,
+            rows_sampled: set.rows.len() as u64,
+            train_rows: count(false, false),
+            holdout_rows: count(true, false),
+            train_positives: count(false, true),
+            holdout_positives: count(true, true),
+        }
     }
 }
 

@@ -4,16 +4,19 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::error::DataFusionError;
 
+use serde::Serialize;
+
+use super::read::Sample;
+use crate::config::windows::date32;
 use crate::error::Error;
 
-/// One row of `lookalike_model`.
+/// One row of `lookalike_model`: a term (the model-level figures are added by [`batch`]).
 #[derive(Debug, Clone)]
 pub struct TermRow {
     pub term: String,
@@ -24,20 +27,14 @@ pub struct TermRow {
     /// Mean and standard deviation of the input on the training split (0 and 1 for the intercept).
     pub centre: f64,
     pub scale: f64,
-    pub model: ModelFigures,
 }
 
-/// The model-level figures, repeated on each term row.
-#[derive(Debug, Clone, Copy)]
-pub struct ModelFigures {
-    pub training_date: NaiveDate,
+/// How the fitted model did: in the run results and on every row of the table.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Validation {
+    /// Holdout AUC of the model's score and of the plain RFM score.
     pub auc_model: f64,
     pub auc_rfm: f64,
-    pub rows_sampled: u64,
-    pub train_rows: u64,
-    pub holdout_rows: u64,
-    pub train_positives: u64,
-    pub holdout_positives: u64,
     pub l2: f64,
     pub iterations: u64,
     pub converged: bool,
@@ -67,15 +64,12 @@ pub fn schema() -> SchemaRef {
     Arc::new(Schema::new(fields.into_iter().map(|(n, t, nullable)| Field::new(n, t, nullable)).collect::<Vec<_>>()))
 }
 
-/// 1970-01-01 in chrono's days from the common era, for Arrow's Date32.
-const EPOCH_DAYS_FROM_CE: i32 = 719_163;
-
-pub fn batch(rows: &[TermRow]) -> Result<RecordBatch, Error> {
-    use chrono::Datelike;
+/// The table: one row per term, each with the sample's and the validation's figures.
+pub fn batch(rows: &[TermRow], sample: &Sample, validation: &Validation) -> Result<RecordBatch, Error> {
+    let n = rows.len();
     let floats = |f: fn(&TermRow) -> f64| -> ArrayRef { Arc::new(Float64Array::from_iter_values(rows.iter().map(f))) };
-    let ints = |f: fn(&TermRow) -> u64| -> ArrayRef {
-        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| i64::try_from(f(r)).unwrap_or(i64::MAX))))
-    };
+    let repeat = |v: f64| -> ArrayRef { Arc::new(Float64Array::from(vec![v; n])) };
+    let count = |v: u64| -> ArrayRef { Arc::new(Int64Array::from(vec![i64::try_from(v).unwrap_or(i64::MAX); n])) };
     let columns: Vec<ArrayRef> = vec![
         Arc::new(rows.iter().map(|r| Some(r.term.as_str())).collect::<StringArray>()),
         Arc::new(rows.iter().map(|r| r.category.as_deref()).collect::<StringArray>()),
@@ -83,19 +77,17 @@ pub fn batch(rows: &[TermRow]) -> Result<RecordBatch, Error> {
         floats(|r| r.standardised_coefficient),
         floats(|r| r.centre),
         floats(|r| r.scale),
-        Arc::new(Date32Array::from_iter_values(
-            rows.iter().map(|r| r.model.training_date.num_days_from_ce() - EPOCH_DAYS_FROM_CE),
-        )),
-        floats(|r| r.model.auc_model),
-        floats(|r| r.model.auc_rfm),
-        ints(|r| r.model.rows_sampled),
-        ints(|r| r.model.train_rows),
-        ints(|r| r.model.holdout_rows),
-        ints(|r| r.model.train_positives),
-        ints(|r| r.model.holdout_positives),
-        floats(|r| r.model.l2),
-        ints(|r| r.model.iterations),
-        Arc::new(rows.iter().map(|r| Some(r.model.converged)).collect::<BooleanArray>()),
+        Arc::new(Date32Array::from(vec![date32(sample.training_date); n])),
+        repeat(validation.auc_model),
+        repeat(validation.auc_rfm),
+        count(sample.rows_sampled),
+        count(sample.train_rows),
+        count(sample.holdout_rows),
+        count(sample.train_positives),
+        count(sample.holdout_positives),
+        repeat(validation.l2),
+        count(validation.iterations),
+        Arc::new(BooleanArray::from(vec![validation.converged; n])),
     ];
     RecordBatch::try_new(schema(), columns).map_err(|e| DataFusionError::from(e).into())
 }
