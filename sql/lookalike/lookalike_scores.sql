@@ -30,10 +30,10 @@ WITH coefficients AS (
     FROM lookalike_model
 ),
 
+-- the current snapshot holds exactly the customers of lookalike_features
 candidates AS (
     SELECT i.*
     FROM lookalike_inputs AS i
-    JOIN lookalike_features AS f ON f.customer_id = i.customer_id
     LEFT JOIN vip_status AS v ON v.customer_id = i.customer_id
     WHERE i.snapshot = 'current' AND v.tier IS NULL
 ),

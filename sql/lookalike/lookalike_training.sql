@@ -8,7 +8,7 @@
 WITH labelled AS (
     SELECT
         i.* EXCLUDE (snapshot),
-        COALESCE(v.tier IS NOT NULL, FALSE) AS vip_at_as_of,
+        v.tier IS NOT NULL AS vip_at_as_of,
         f.recency_days AS rfm_recency_days,
         f.orders_12m AS rfm_orders_12m,
         f.net_revenue_12m AS rfm_net_revenue_12m,
