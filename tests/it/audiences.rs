@@ -10,10 +10,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tempfile::TempDir;
 
-use crate::fixtures::{Rows, SOURCES, completed, line};
-use crate::support::{Outcome, TestProject, assert_success, vipseg_command};
+use crate::fixtures::{Rows, completed, line};
+use crate::support::{GeneratedShop, Outcome, TestProject, assert_success, vipseg_command};
 
 const D: &str = "2026-03-01";
 
@@ -262,39 +261,12 @@ async fn audiences_choose_their_platforms_and_segments() {
 const D1: &str = "2026-02-01";
 const D2: &str = "2026-03-01";
 
-struct Generated {
-    _dir: TempDir,
-    data: PathBuf,
-    config: PathBuf,
+fn generated_shop(customers: &str) -> GeneratedShop {
+    GeneratedShop::new(&["--customers", customers, "--seed", "5", "--end", D2])
 }
 
-fn generated_shop(customers: &str) -> Generated {
-    let dir = TempDir::new().expect("temp dir");
-    let data = dir.path().join("data");
-    let generated = Outcome::of(
-        vipseg_command()
-            .args(["generate", "--customers", customers, "--seed", "5", "--end", D2])
-            .arg("--out")
-            .arg(&data),
-    );
-    assert_eq!(generated.code, Some(0), "{}", generated.describe());
-    let mut config = String::new();
-    for source in SOURCES {
-        config.push_str(&format!("[sources.{source}]\nurl = \"{}\"\n", data.join(source).display()));
-    }
-    let out = dir.path().join("out");
-    config.push_str(&format!("[output]\nurl = \"{}\"\n[engine]\ntarget_partitions = 2\n", out.display()));
-    let path = dir.path().join("vipseg.toml");
-    std::fs::write(&path, config).unwrap();
-    Generated { _dir: dir, data, config: path }
-}
-
-fn run_generated(shop: &Generated, as_of: &str) -> Value {
-    let run = Outcome::of(
-        vipseg_command().env("VIPSEG_LOG", "warn").args(["run", "--as-of", as_of, "--config"]).arg(&shop.config),
-    );
-    assert_eq!(run.code, Some(0), "{}", run.describe());
-    run.json
+fn run_generated(shop: &GeneratedShop, as_of: &str) -> Value {
+    shop.run(as_of).json
 }
 
 /// customer_id -> (ad_consent, email) from the generated source, read here.
@@ -366,8 +338,7 @@ async fn generated_files_keep_to_each_format_and_to_consent() {
     assert!(rows_seen > 300, "too few rows to show anything: {rows_seen}");
     // The vip file for Meta: every VIP is in it or left out with a reason.
     let vip = entry(&results, "vip", "meta");
-    let out_dir = shop.config.parent().unwrap().join("out");
-    let segments = crate::support::read_published(&out_dir, "customer_segments", D2).await;
+    let segments = crate::support::read_published(&shop.out_dir(), "customer_segments", D2).await;
     let vips = segments.iter().filter(|r| r["segment"] == "vip").count() as u64;
     let left_out: u64 = vip["left_out"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
     assert_eq!(vip["rows"].as_u64().unwrap() + left_out, vips, "{vip:#}");

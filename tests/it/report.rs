@@ -8,10 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{Value, json};
-use tempfile::TempDir;
 
-use crate::fixtures::{Rows, SOURCES, line};
-use crate::support::{Outcome, assert_success, vipseg_command};
+use crate::fixtures::{Rows, line};
+use crate::support::{GeneratedShop, Outcome, assert_success};
 
 const D: &str = "2026-03-01";
 
@@ -345,29 +344,9 @@ fn check_in_browser(html: &Path, png: &Path) -> Value {
 
 #[test]
 fn the_report_opens_in_chromium_without_errors_and_draws_every_chart() {
-    let dir = TempDir::new().expect("temp dir");
-    let data = dir.path().join("data");
-    let generated = Outcome::of(
-        vipseg_command()
-            .args(["generate", "--customers", "700", "--seed", "11", "--end", AS_OF, "--bad-rows", "0.002"])
-            .arg("--out")
-            .arg(&data),
-    );
-    assert_eq!(generated.code, Some(0), "{}", generated.describe());
-    let mut config = String::new();
-    for source in SOURCES {
-        config.push_str(&format!("[sources.{source}]\nurl = \"{}\"\n", data.join(source).display()));
-    }
-    let out = dir.path().join("out");
-    config.push_str(&format!("[output]\nurl = \"{}\"\n[engine]\ntarget_partitions = 2\n", out.display()));
-    std::fs::write(dir.path().join("vipseg.toml"), config).unwrap();
-    let run = Outcome::of(
-        vipseg_command()
-            .env("VIPSEG_LOG", "warn")
-            .args(["run", "--as-of", AS_OF, "--config"])
-            .arg(dir.path().join("vipseg.toml")),
-    );
-    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let shop = GeneratedShop::new(&["--customers", "700", "--seed", "11", "--end", AS_OF, "--bad-rows", "0.002"]);
+    let run = shop.run(AS_OF);
+    let out = shop.out_dir();
     assert!(run.json["published"]["tables"].as_array().unwrap().contains(&json!("report")));
     let (_, html) = published_report(&out, AS_OF);
 

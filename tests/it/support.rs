@@ -279,3 +279,45 @@ impl Outcome {
         self.json["run_id"].as_str().unwrap_or_default().to_string()
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// A generated shop.
+
+/// `vipseg generate` (with `args`, e.g. `--customers 700 --seed 11 --end D`) into `data/` of a
+/// fresh folder, and a `vipseg.toml` there reading every source, publishing to `out/`.
+pub struct GeneratedShop {
+    pub dir: TempDir,
+    pub data: PathBuf,
+    pub config: PathBuf,
+}
+
+impl GeneratedShop {
+    pub fn new(args: &[&str]) -> Self {
+        let dir = TempDir::new().expect("temp dir");
+        let data = dir.path().join("data");
+        let generated = Outcome::of(vipseg_command().arg("generate").args(args).arg("--out").arg(&data));
+        assert_eq!(generated.code, Some(0), "{}", generated.describe());
+        let mut config = String::new();
+        for source in SOURCES {
+            config.push_str(&format!("[sources.{source}]\nurl = \"{}\"\n", data.join(source).display()));
+        }
+        let out = dir.path().join("out");
+        config.push_str(&format!("[output]\nurl = \"{}\"\n[engine]\ntarget_partitions = 2\n", out.display()));
+        let config_path = dir.path().join("vipseg.toml");
+        std::fs::write(&config_path, config).expect("write config");
+        Self { dir, data, config: config_path }
+    }
+
+    pub fn out_dir(&self) -> PathBuf {
+        self.dir.path().join("out")
+    }
+
+    /// `vipseg run` of the whole pipeline for `as_of`; fails the test unless it exits 0.
+    pub fn run(&self, as_of: &str) -> Outcome {
+        let run = Outcome::of(
+            vipseg_command().env("VIPSEG_LOG", "warn").args(["run", "--as-of", as_of, "--config"]).arg(&self.config),
+        );
+        assert_eq!(run.code, Some(0), "{}", run.describe());
+        run
+    }
+}
