@@ -35,22 +35,24 @@ pub fn format(platform: Platform) -> Format {
                 rule: "Meta builds a lookalike from a source of at least 100 people in one country",
             },
         },
-        // Google: similar segments and Customer Match targeting need 1,000 matched members
-        // (https://support.google.com/google-ads/answer/7474263); matched is fewer than uploaded.
+        // Google: the CSV template is https://support.google.com/google-ads/answer/7659867. We found
+        // no Customer Match page that states a minimum; 1,000 is the usual figure (and the one
+        // Google gives for YouTube: https://support.google.com/ads-data-hub/answer/9935747).
+        // Matched members are fewer than uploaded rows.
         Platform::Google => Format {
             model: "audience_google",
             value_column: None,
-            minimum: Minimum::Rows { rows: 1000, rule: "Google needs at least 1,000 matched members" },
+            minimum: Minimum::Rows { rows: 1000, rule: "Google usually needs at least 1,000 matched members" },
         },
-        // TikTok: a customer file audience needs at least 1,000 entries
-        // (https://ads.tiktok.com/help/article/customer-file).
+        // TikTok: a customer file needs at least 1,000 entries
+        // (https://ads.tiktok.com/help/article/list-of-supported-ids-and-formats-for-a-customer-file).
         Platform::Tiktok => Format {
             model: "audience_tiktok",
             value_column: None,
             minimum: Minimum::Rows { rows: 1000, rule: "TikTok needs at least 1,000 entries" },
         },
-        // LinkedIn: a contact list audience needs at least 300 matched members
-        // (https://www.linkedin.com/help/lms/answer/a424745).
+        // LinkedIn: a contact list needs 300 records to upload and 300 matched members to serve
+        // (https://www.linkedin.com/help/lms/answer/a1489764).
         Platform::Linkedin => Format {
             model: "audience_linkedin",
             value_column: None,
