@@ -3,7 +3,13 @@
 The models are plain SQL: each file is run as `CREATE TABLE <model> AS <file>` in dependency
 order (from `vipseg ls --json`), with the same `$name` parameters bound as typed values. The
 models computed in Rust (the CLV fits) are not SQL: their published outputs from the vipseg run
-are loaded as given inputs. Prints one JSON document: seconds and rows per model.
+are loaded as given inputs. Prints one JSON document: seconds and rows per model, and whether
+the model is SQL (`kind: "sql"`, timed work) or a load of a Rust model's output (`kind: "rust"`).
+
+    duckdb_run.py VIPSEG CONFIG AS_OF DATA_DIR VIPSEG_OUT_DIR VIPSEG_RUN_JSON [EXPORT_DIR]
+
+With EXPORT_DIR, the CLV calibration summary (`clv_calibration`) is written there as Parquet after
+the timed models, for bench/lifetimes_fit.py.
 """
 
 import datetime as dt
@@ -32,6 +38,13 @@ def bound_values(as_of: dt.date, params: dict, started: dt.datetime) -> dict:
         "start_12m": ts(months_back(as_of, 12)), "start_24m": ts(months_back(as_of, 24)),
         "observation_end": as_of - dt.timedelta(days=1), "run_started_at": started,
     }
+    # The lookalike model's training snapshot S = D - 12 months and its windows [S - n months, S).
+    training = months_back(as_of, 12)
+    values.update({
+        "training_as_of": ts(training), "training_as_of_date": training,
+        "training_start_3m": ts(months_back(training, 3)), "training_start_6m": ts(months_back(training, 6)),
+        "training_start_12m": ts(months_back(training, 12)),
+    })
     holdout = months_back(as_of, params["clv_holdout_months"])
     values["holdout_start_date"] = holdout
     values["holdout_observation_end"] = holdout - dt.timedelta(days=1)
@@ -45,6 +58,24 @@ def bound_values(as_of: dt.date, params: dict, started: dt.datetime) -> dict:
     return values
 
 
+# DuckDB stand-ins for functions DuckDB lacks: vipseg's audience normalisation UDFs (Rust, in
+# src/export/normalize/) as simple string expressions of similar cost, not the same rules, and
+# DataFusion's ENCODE(SHA256(x), 'hex') / TO_CHAR. Models that use one are flagged "standins".
+STANDINS = {
+    "normalize_email": "(e) AS NULLIF(LOWER(TRIM(e)), '')",
+    "google_email": "(e) AS NULLIF(LOWER(TRIM(e)), '')",
+    "country_code": "(c) AS NULLIF(UPPER(TRIM(c)), '')",
+    "normalize_name": "(n) AS NULLIF(REGEXP_REPLACE(LOWER(TRIM(n)), '[^a-z]', '', 'g'), '')",
+    "normalize_city": "(n) AS NULLIF(REGEXP_REPLACE(LOWER(TRIM(n)), '[^a-z]', '', 'g'), '')",
+    "phone_e164": "(p, c) AS NULLIF(REGEXP_REPLACE(p, '[^0-9+]', '', 'g'), '')",
+    "normalize_region": "(r, c) AS NULLIF(LOWER(TRIM(r)), '')",
+    "normalize_zip": "(z, c) AS NULLIF(LOWER(REPLACE(TRIM(z), ' ', '')), '')",
+    "google_zip": "(z, c) AS NULLIF(LOWER(REPLACE(TRIM(z), ' ', '')), '')",
+    "to_char": "(x, f) AS STRFTIME(x, f)",
+    "encode": "(x, f) AS x",  # DuckDB's SHA256 already returns lowercase hex
+}
+
+
 def main() -> None:
     vipseg, config, as_of, data, out = sys.argv[1:6]
     as_of = dt.date.fromisoformat(as_of)
@@ -54,23 +85,32 @@ def main() -> None:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("CREATE SCHEMA raw")
+    for function, body in STANDINS.items():
+        con.execute(f"CREATE MACRO {function}{body}")
     for source in ["orders", "order_lines", "customers", "returns", "support_tickets", "referrals", "reviews"]:
         con.execute(f"CREATE VIEW raw.{source} AS SELECT * FROM read_parquet('{data}/{source}/**/*.parquet')")
     report = []
     for model in models:
         name, started = model["name"], time.perf_counter()
+        kind = "sql" if model["file"].endswith(".sql") else "rust"
+        standins = []
         try:
-            if model["file"].endswith(".sql"):
+            if kind == "sql":
                 sql = open(model["file"]).read()
                 used = {k: values[k] for k in set(re.findall(r"\$([a-z_0-9]+)", sql))}
+                standins = sorted(f for f in STANDINS if re.search(rf"\b{f}\s*\(", sql, re.IGNORECASE))
                 con.execute(f"CREATE TABLE {name} AS {sql}", used)
             else:
                 con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{out}/{name}/as_of={as_of}/*.parquet')")
             rows = con.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0]
-            report.append({"model": name, "seconds": round(time.perf_counter() - started, 3), "rows": rows})
+            report.append({"model": name, "kind": kind, "seconds": round(time.perf_counter() - started, 3), "rows": rows}
+                          | ({"standins": standins} if standins else {}))
         except duckdb.Error as error:
-            report.append({"model": name, "error": str(error).splitlines()[0][:200]})
+            report.append({"model": name, "kind": kind, "error": str(error).splitlines()[0][:200]}
+                          | ({"standins": standins} if standins else {}))
             con.execute(f"CREATE TABLE IF NOT EXISTS {name} AS SELECT 1 AS failed WHERE false")
+    if len(sys.argv) > 7:
+        con.execute(f"COPY clv_calibration TO '{sys.argv[7]}/clv_calibration.parquet' (FORMAT parquet)")
     print(json.dumps(report, indent=1))
 
 
