@@ -42,6 +42,7 @@ database under the output folder).
 
 import argparse
 import datetime as dt
+import json
 import os
 import shutil
 import time
@@ -312,7 +313,7 @@ def main() -> None:
     con.close()
     os.remove(scratch)
     shutil.rmtree(os.path.join(args.out, "_generate.tmp"), ignore_errors=True)
-    print({"customers": args.customers, "rows": rows, "seconds": round(time.perf_counter() - started, 1)})
+    print(json.dumps({"customers": args.customers, "rows": rows, "seconds": round(time.perf_counter() - started, 1)}))
 
 
 if __name__ == "__main__":
