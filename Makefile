@@ -33,6 +33,9 @@ fmt:
 clippy:
 	$(CARGO) clippy --all-targets -- -D warnings
 
-## make bench: vipseg (release) and DuckDB side by side on the same generated Parquet (CUSTOMERS=1000000).
+## make bench: vipseg (release) against DuckDB on the same SQL, the floor query and lifetimes, on two
+## datasets (DATASETS="vipseg other") at SIZES="100000 1000000" customers; writes bench/results.{md,json}.
+## Knobs (SKIP_BUILD=1, VIPSEG, AS_OF, MEMORY_LIMIT_SIZES, ...): bench/README.md. Not part of make test.
+## VIPSEG above is the debug binary: the bench passes on a VIPSEG given on make's command line only.
 bench:
-	./bench/run
+	VIPSEG="$(if $(filter command line,$(origin VIPSEG)),$(VIPSEG))" ./bench/run
