@@ -34,5 +34,6 @@ SELECT
     -- returned units give their margin back; refunds above the price do not change margin
     (l.quantity - COALESCE(r.returned_quantity, 0)) * (l.unit_price - l.unit_cost) AS margin,
     COALESCE(r.returns_count, 0) AS returns_count
-FROM stg_order_lines AS l
-LEFT JOIN returned AS r ON r.order_id = l.order_id AND r.sku = l.sku
+-- the returned lines first: the engine builds its hash table from the first table of a join
+FROM returned AS r
+RIGHT JOIN stg_order_lines AS l ON r.order_id = l.order_id AND r.sku = l.sku

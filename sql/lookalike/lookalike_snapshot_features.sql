@@ -70,11 +70,35 @@ returned AS (
     GROUP BY s.snapshot, r.order_id, r.sku
 ),
 
--- Lines of the 12m orders valued as int_line_values values them, net of the returns known at S.
+-- Lines of the 12m orders, with the returns known at S. The small table of each join comes
+-- first, kept whole by RIGHT JOIN: the engine builds its hash table from the first table.
+order_lines AS (
+    SELECT
+        l.snapshot,
+        l.customer_id,
+        l.order_id,
+        l.sku,
+        l.category,
+        l.quantity,
+        l.unit_price,
+        l.list_price,
+        l.unit_cost,
+        r.refunds,
+        r.returned_quantity
+    FROM returned AS r
+    RIGHT JOIN (
+        SELECT o.snapshot, o.customer_id, l.order_id, l.sku, l.category, l.quantity, l.unit_price, l.list_price, l.unit_cost
+        FROM orders AS o
+        JOIN stg_order_lines AS l ON l.order_id = o.order_id
+        WHERE o.in_12m
+    ) AS l ON r.snapshot = l.snapshot AND r.order_id = l.order_id AND r.sku = l.sku
+),
+
+-- The lines valued as int_line_values values them, net of the returns known at S.
 lines AS (
     SELECT
-        o.snapshot,
-        o.customer_id,
+        l.snapshot,
+        l.customer_id,
         c.category_rank,
         l.quantity * l.unit_price AS gross_revenue,
         CASE
@@ -82,14 +106,11 @@ lines AS (
             THEN l.quantity * l.unit_price
             ELSE 0
         END AS full_price_revenue,
-        COALESCE(r.refunds, 0) AS refunds,
-        l.quantity * l.unit_price - COALESCE(r.refunds, 0) AS net_revenue,
-        (l.quantity - COALESCE(r.returned_quantity, 0)) * (l.unit_price - l.unit_cost) AS margin
-    FROM orders AS o
-    JOIN stg_order_lines AS l ON l.order_id = o.order_id
-    LEFT JOIN returned AS r ON r.snapshot = o.snapshot AND r.order_id = l.order_id AND r.sku = l.sku
-    LEFT JOIN lookalike_top_categories AS c ON c.category = l.category
-    WHERE o.in_12m
+        COALESCE(l.refunds, 0) AS refunds,
+        l.quantity * l.unit_price - COALESCE(l.refunds, 0) AS net_revenue,
+        (l.quantity - COALESCE(l.returned_quantity, 0)) * (l.unit_price - l.unit_cost) AS margin
+    FROM lookalike_top_categories AS c
+    RIGHT JOIN order_lines AS l ON c.category = l.category
 ),
 
 -- Sums of money are exact (decimal), so they do not depend on the order of summation.

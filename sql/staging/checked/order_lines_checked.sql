@@ -2,42 +2,41 @@
 -- A line belongs to the run of its order: lines of orders that exist only as later facts
 -- (as_of <= order_ts <= run_started_at) are not input of this run; lines of an order rejected for
 -- its future timestamp are input, rejected as order_rejected.
+-- `repeated_key`: another valid line has the same (order_id, sku); stg_order_lines collapses
+-- identical copies, and copies that differ are rejected here as conflicting_duplicate.
+--
+-- Join order matters for speed, not for the result: the engine builds its hash table from the
+-- first table of a join and streams the second through it, so the small tables come first and
+-- the lines (the largest input) last, kept whole by RIGHT JOIN.
 WITH orders AS (
-    -- Each order_id of this run: accepted when any of its rows is (identical duplicates).
+    -- Each order_id with rows of this run (`in_run`; accepted when any of them is: identical
+    -- duplicates) or only rows that are later facts.
     SELECT
         order_id,
-        BOOL_OR(reject_reason IS NULL) AS accepted
-    FROM orders_checked
-    WHERE order_id IS NOT NULL
+        BOOL_OR(in_run) AS in_run,
+        BOOL_OR(accepted) AS accepted
+    FROM (
+        SELECT order_id, TRUE AS in_run, reject_reason IS NULL AS accepted
+        FROM orders_checked
+        WHERE order_id IS NOT NULL
+        UNION ALL
+        SELECT order_id, FALSE AS in_run, FALSE AS accepted
+        FROM raw.orders
+        WHERE order_ts >= $as_of AND order_ts <= $run_started_at AND order_id IS NOT NULL
+    ) AS facts
     GROUP BY order_id
 ),
 
-later_orders AS (
-    SELECT DISTINCT order_id
-    FROM raw.orders
-    WHERE order_ts >= $as_of AND order_ts <= $run_started_at AND order_id IS NOT NULL
-),
-
-input AS (
+-- The checks a line fails on its own, whatever its order.
+line_checks AS (
     SELECT
-        l.order_id,
-        l.sku,
-        l.category,
-        l.quantity,
-        l.unit_price,
-        l.list_price,
-        l.unit_cost,
-        o.order_id IS NOT NULL AS order_known,
-        o.accepted AS order_accepted
-    FROM raw.order_lines AS l
-    LEFT JOIN orders AS o ON o.order_id = l.order_id
-    LEFT JOIN later_orders AS later ON later.order_id = l.order_id
-    WHERE o.order_id IS NOT NULL OR later.order_id IS NULL
-),
-
-row_checks AS (
-    SELECT
-        *,
+        order_id,
+        sku,
+        category,
+        quantity,
+        unit_price,
+        list_price,
+        unit_cost,
         CASE
             WHEN NULLIF(TRIM(order_id), '') IS NULL OR NULLIF(TRIM(sku), '') IS NULL THEN 'null_key'
             WHEN category IS NULL OR quantity IS NULL
@@ -52,33 +51,47 @@ row_checks AS (
             -- around and money sums from overflowing to infinity (docs/business-tables.md).
             WHEN quantity > 1000000000
                 OR unit_price > 1e12 OR list_price > 1e12 OR unit_cost > 1e12 THEN 'out_of_range'
-            WHEN NOT order_known THEN 'line_without_order'
-            WHEN NOT order_accepted THEN 'order_rejected'
-        END AS row_problem
-    FROM input
+        END AS line_problem
+    FROM raw.order_lines
 ),
 
--- One (order_id, sku) with different contents: returns join lines on that key, so it must be
--- unique; none of the versions is used.
-conflicting AS (
-    SELECT order_id, sku
-    FROM (
-        SELECT DISTINCT order_id, sku, category, quantity, unit_price, list_price, unit_cost
-        FROM row_checks
-        WHERE row_problem IS NULL
-    ) AS versions
+-- (order_id, sku) keys of more than one valid line. Returns join lines on that key, so copies
+-- that differ in any value are conflicting: none of them is used. (Lines of one key share their
+-- order, so whether the order is usable does not change which of them are valid.)
+repeated_keys AS (
+    SELECT
+        order_id,
+        sku,
+        MIN(category) <> MAX(category) OR MIN(quantity) <> MAX(quantity)
+            OR MIN(unit_price) <> MAX(unit_price) OR MIN(list_price) <> MAX(list_price)
+            OR MIN(unit_cost) <> MAX(unit_cost) AS conflicting
+    FROM line_checks
+    WHERE line_problem IS NULL
     GROUP BY order_id, sku
     HAVING COUNT(*) > 1
+),
+
+input AS (
+    SELECT
+        l.*,
+        CASE
+            WHEN o.order_id IS NULL THEN 'line_without_order'
+            WHEN NOT o.accepted THEN 'order_rejected'
+        END AS order_problem
+    FROM orders AS o
+    RIGHT JOIN line_checks AS l ON o.order_id = l.order_id
+    WHERE o.in_run OR o.order_id IS NULL
 )
 
 SELECT
-    r.order_id,
-    r.sku,
-    r.category,
-    r.quantity,
-    r.unit_price,
-    r.list_price,
-    r.unit_cost,
-    COALESCE(r.row_problem, CASE WHEN c.order_id IS NOT NULL THEN 'conflicting_duplicate' END) AS reject_reason
-FROM row_checks AS r
-LEFT JOIN conflicting AS c ON c.order_id = r.order_id AND c.sku = r.sku
+    l.order_id,
+    l.sku,
+    l.category,
+    l.quantity,
+    l.unit_price,
+    l.list_price,
+    l.unit_cost,
+    COALESCE(l.line_problem, l.order_problem, CASE WHEN r.conflicting THEN 'conflicting_duplicate' END) AS reject_reason,
+    r.order_id IS NOT NULL AS repeated_key
+FROM repeated_keys AS r
+RIGHT JOIN input AS l ON r.order_id = l.order_id AND r.sku = l.sku

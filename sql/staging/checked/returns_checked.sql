@@ -1,23 +1,38 @@
 -- Every return that is input of this run, with the reason it cannot be used (NULL = accepted).
 -- Returns with as_of <= return_ts <= run_started_at are later facts, not input of this run (point
 -- in time); a return_ts after the run's own start cannot have happened yet: future_timestamp.
-WITH lines AS (
+--
+-- Only the lines and orders that returns refer to are looked at (a return is one line in
+-- dozens), and joins put the small table first: the engine builds its hash table from the
+-- first table of a join (order_lines_checked.sql).
+WITH returns AS (
+    SELECT *
+    FROM raw.returns
+    WHERE return_ts < $as_of OR return_ts > $run_started_at OR return_ts IS NULL
+),
+
+returned_lines AS (
+    SELECT DISTINCT order_id, sku FROM returns
+),
+
+lines AS (
     -- The line a return refers to, as this run sees it.
     SELECT
-        order_id,
-        sku,
-        BOOL_OR(reject_reason IS NULL) AS accepted,
-        MAX(CASE WHEN reject_reason IS NULL THEN quantity END) AS quantity
-    FROM order_lines_checked
-    WHERE order_id IS NOT NULL AND sku IS NOT NULL
-    GROUP BY order_id, sku
+        l.order_id,
+        l.sku,
+        BOOL_OR(l.reject_reason IS NULL) AS accepted,
+        MAX(CASE WHEN l.reject_reason IS NULL THEN l.quantity END) AS quantity
+    FROM returned_lines AS k
+    JOIN order_lines_checked AS l ON l.order_id = k.order_id AND l.sku = k.sku
+    GROUP BY l.order_id, l.sku
 ),
 
 orders AS (
-    SELECT order_id, MIN(order_ts) AS order_ts
-    FROM orders_checked
-    WHERE reject_reason IS NULL
-    GROUP BY order_id
+    SELECT o.order_id, MIN(o.order_ts) AS order_ts
+    FROM (SELECT DISTINCT order_id FROM returns) AS k
+    JOIN orders_checked AS o ON o.order_id = k.order_id
+    WHERE o.reject_reason IS NULL
+    GROUP BY o.order_id
 ),
 
 input AS (
@@ -31,10 +46,9 @@ input AS (
         l.accepted AS line_accepted,
         l.quantity AS line_quantity,
         o.order_ts
-    FROM raw.returns AS r
+    FROM returns AS r
     LEFT JOIN lines AS l ON l.order_id = r.order_id AND l.sku = r.sku
     LEFT JOIN orders AS o ON o.order_id = r.order_id
-    WHERE r.return_ts < $as_of OR r.return_ts > $run_started_at OR r.return_ts IS NULL
 ),
 
 row_checks AS (
