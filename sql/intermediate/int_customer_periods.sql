@@ -55,14 +55,6 @@ tickets AS (
     GROUP BY customer_id, period
 ),
 
--- Margin per unit of net revenue over all sales of the period: margin_weighted_spend re-weights
--- a customer's margin into currency at this rate (so it sums to the period's net revenue).
-global_rate AS (
-    SELECT period, CAST(SUM(CAST(margin AS DECIMAL(38, 9))) AS DOUBLE) / NULLIF(CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) AS DOUBLE), 0) AS margin_rate
-    FROM lines
-    GROUP BY period
-),
-
 measures AS (
     SELECT
         b.customer_id,
@@ -84,11 +76,33 @@ measures AS (
     LEFT JOIN orders AS o ON o.customer_id = b.customer_id AND o.period = p.period
     LEFT JOIN lines AS l ON l.customer_id = b.customer_id AND l.period = p.period
     LEFT JOIN tickets AS t ON t.customer_id = b.customer_id AND t.period = p.period
+),
+
+-- Margin per unit of net revenue over all sales of the period: margin_weighted_spend re-weights
+-- a customer's margin into currency at this rate (so it sums to the period's net revenue).
+-- Summed by window over the customers' rows: a CTE of its own would make the engine compute
+-- `lines` a second time.
+global_rate AS (
+    SELECT
+        *,
+        CAST(SUM(CAST(margin AS DECIMAL(38, 9))) OVER (PARTITION BY period) AS DOUBLE)
+            / NULLIF(CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) OVER (PARTITION BY period) AS DOUBLE), 0)
+            AS margin_rate
+    FROM measures
 )
 
 SELECT
-    m.*,
-    m.margin - m.indirect_cost AS net_value,
-    m.margin / NULLIF(g.margin_rate, 0) AS margin_weighted_spend
-FROM measures AS m
-LEFT JOIN global_rate AS g ON g.period = m.period
+    customer_id,
+    period,
+    orders,
+    gross_revenue,
+    full_price_revenue,
+    refunds,
+    net_revenue,
+    margin,
+    returns_count,
+    support_tickets,
+    indirect_cost,
+    margin - indirect_cost AS net_value,
+    margin / NULLIF(margin_rate, 0) AS margin_weighted_spend
+FROM global_rate

@@ -78,19 +78,32 @@ people AS (
     LEFT JOIN main_channel AS m ON m.customer_id = cv.customer_id
 ),
 
--- Long form: one row per (customer, dimension).
+dimensions AS (
+    SELECT 'age_band' AS dimension
+    UNION ALL SELECT 'gender'
+    UNION ALL SELECT 'country'
+    UNION ALL SELECT 'region'
+    UNION ALL SELECT 'channel'
+    UNION ALL SELECT 'top_category'
+),
+
+-- Long form: one row per (customer, dimension). One pass over people, not one per dimension:
+-- the engine recomputes a CTE wherever it is named (six UNION branches were six passes). The
+-- dimensions come first: the engine keeps the left side of a cross join in memory.
 facts AS (
-    SELECT customer_id, 'age_band' AS dimension, age_band AS value FROM people
-    UNION ALL
-    SELECT customer_id, 'gender', gender FROM people
-    UNION ALL
-    SELECT customer_id, 'country', country FROM people
-    UNION ALL
-    SELECT customer_id, 'region', region FROM people
-    UNION ALL
-    SELECT customer_id, 'channel', channel FROM people
-    UNION ALL
-    SELECT customer_id, 'top_category', top_category FROM people
+    SELECT
+        p.customer_id,
+        d.dimension,
+        CASE d.dimension
+            WHEN 'age_band' THEN p.age_band
+            WHEN 'gender' THEN p.gender
+            WHEN 'country' THEN p.country
+            WHEN 'region' THEN p.region
+            WHEN 'channel' THEN p.channel
+            WHEN 'top_category' THEN p.top_category
+        END AS value
+    FROM dimensions AS d
+    CROSS JOIN people AS p
 ),
 
 -- The members of each segment and tier, and (segment NULL) all active customers: the baseline
@@ -117,12 +130,20 @@ counted AS (
     GROUP BY m.segment, m.tier, f.dimension, f.value
 ),
 
-active AS (
-    SELECT members FROM sizes WHERE segment IS NULL
+-- The baseline (segment NULL) beside every row, by window rather than by naming `counted` and
+-- `sizes` again (each name of a CTE is one more pass of the engine over its work).
+counted_with_active AS (
+    SELECT
+        *,
+        MAX(CASE WHEN segment IS NULL THEN customers END) OVER (PARTITION BY dimension, value) AS active_customers
+    FROM counted
 ),
 
-active_by_value AS (
-    SELECT dimension, value, customers FROM counted WHERE segment IS NULL
+sizes_with_active AS (
+    SELECT
+        *,
+        MAX(CASE WHEN segment IS NULL THEN members END) OVER () AS active_members
+    FROM sizes
 ),
 
 shares AS (
@@ -133,11 +154,9 @@ shares AS (
         p.value,
         p.customers,
         CAST(p.customers AS DOUBLE) / s.members AS share,
-        CAST(b.customers AS DOUBLE) / a.members AS active_share
-    FROM counted AS p
-    JOIN sizes AS s ON s.segment = p.segment AND s.tier IS NOT DISTINCT FROM p.tier
-    LEFT JOIN active_by_value AS b ON b.dimension = p.dimension AND b.value = p.value
-    LEFT JOIN active AS a ON TRUE
+        CAST(p.active_customers AS DOUBLE) / s.active_members AS active_share
+    FROM sizes_with_active AS s
+    JOIN counted_with_active AS p ON s.segment = p.segment AND s.tier IS NOT DISTINCT FROM p.tier
     WHERE p.segment IS NOT NULL
 )
 
