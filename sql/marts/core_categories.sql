@@ -11,8 +11,9 @@ lines AS (
         l.net_revenue,
         l.margin,
         v.customer_id IS NOT NULL AS is_vip
-    FROM int_line_values AS l
-    LEFT JOIN vips AS v ON v.customer_id = l.customer_id
+    -- the VIPs first: the engine builds its hash table from the first table of a join
+    FROM vips AS v
+    RIGHT JOIN int_line_values AS l ON v.customer_id = l.customer_id
     WHERE l.period = '12m'
 ),
 
