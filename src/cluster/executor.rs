@@ -5,8 +5,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use ballista_executor::execution_engine::DefaultExecutionEngine;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 
+use super::engine::WithoutTaskMetrics;
 use super::{cluster_error, session};
 use crate::error::{ConfigError, Error};
 
@@ -66,6 +68,7 @@ pub async fn run(settings: &ExecutorSettings) -> Result<(), Error> {
         override_config_producer: Some(session::config_producer()),
         override_runtime_producer: Some(session::runtime_producer(temp_dir)),
         override_function_registry: Some(Arc::new(registry)),
+        override_execution_engine: Some(Arc::new(WithoutTaskMetrics(DefaultExecutionEngine::new()))),
         ..Default::default()
     };
     tracing::info!(bind = %settings.bind, scheduler = %settings.scheduler, "vipseg executor starting");

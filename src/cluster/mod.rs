@@ -3,6 +3,7 @@
 //! functions, and what they share with the client (`engine::ballista`): the session every
 //! process builds for a job.
 
+mod engine;
 pub mod executor;
 pub mod scheduler;
 pub mod session;
