@@ -5,6 +5,7 @@ mod fixtures;
 mod support;
 
 mod audiences;
+mod ballista;
 mod bad_input;
 mod binding;
 mod business_fixtures;
