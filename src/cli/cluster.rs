@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::cluster::executor::{self, ExecutorSettings};
-use crate::cluster::scheduler::{self, SchedulerSettings};
 use crate::cluster::parse_address;
+use crate::cluster::scheduler::{self, SchedulerSettings};
 use crate::config::parse_size;
 use crate::error::{Error, ExitStatus};
 

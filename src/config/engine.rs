@@ -72,8 +72,7 @@ pub fn parse_size(text: &str, key: &str) -> Result<usize, ConfigError> {
         "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
         _ => return Err(ConfigError::invalid(key, format!("unknown unit in `{text}`"))),
     };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| ConfigError::invalid(key, format!("`{text}` is not a size like 4GiB")))?;
+    let value: f64 =
+        number.parse().map_err(|_| ConfigError::invalid(key, format!("`{text}` is not a size like 4GiB")))?;
     Ok((value * factor) as usize)
 }

@@ -15,13 +15,15 @@ use crate::error::{ConfigError, Error};
 /// files when publishing; everything else (scans, joins, aggregations, writes to staging) runs on
 /// the executors.
 pub fn session(engine: &EngineConfig, config: SessionConfig) -> Result<SessionContext, Error> {
-    let scheduler = engine.scheduler.as_deref().ok_or_else(|| ConfigError::Missing { key: "engine.scheduler".into() })?;
+    let scheduler =
+        engine.scheduler.as_deref().ok_or_else(|| ConfigError::Missing { key: "engine.scheduler".into() })?;
     let url = scheduler_url(scheduler)?;
     // The executors build their object stores with these settings (cluster::session).
     let config = config.with_option_extension(StoreOptions::from_engine(engine));
     // No memory pool here: the client holds only results; the executors' `--memory-limit` governs.
     let runtime = RuntimeEnvBuilder::new().build_arc()?;
-    let state = SessionStateBuilder::new().with_default_features().with_config(config).with_runtime_env(runtime).build();
+    let state =
+        SessionStateBuilder::new().with_default_features().with_config(config).with_runtime_env(runtime).build();
     let mut state = state.upgrade_for_ballista(url)?;
     // Ballista 55's adaptive planner (on by default) re-plans some of our jobs forever: a left
     // join of a source with an aggregate of itself (staging/checked/*.sql) ran 60,000+ stages
@@ -36,7 +38,8 @@ pub fn session(engine: &EngineConfig, config: SessionConfig) -> Result<SessionCo
 
 /// `df://host:port` (or `http://host:port`, or `host:port`) → the gRPC URL Ballista connects to.
 fn scheduler_url(text: &str) -> Result<String, ConfigError> {
-    let invalid = |why: &str| ConfigError::invalid("engine.scheduler", format!("`{text}`: {why}; expected df://host:port"));
+    let invalid =
+        |why: &str| ConfigError::invalid("engine.scheduler", format!("`{text}`: {why}; expected df://host:port"));
     let (scheme, rest) = text.trim().split_once("://").unwrap_or(("df", text.trim()));
     if !matches!(scheme, "df" | "http") {
         return Err(invalid("unknown scheme"));

@@ -202,7 +202,8 @@ async fn run_model(
             results.fits.insert(model.name.clone(), report);
             // Fitted on the client: written from its memory to staging, where the engine reads it.
             let dir = publisher.staging_dir(&model.name);
-            let rows = crate::run::staged::stage_table(&session.ctx, &model.name, &batch, &publisher.root, &dir).await?;
+            let rows =
+                crate::run::staged::stage_table(&session.ctx, &model.name, &batch, &publisher.root, &dir).await?;
             return Ok(ModelResult {
                 name: model.name.clone(),
                 file: model.file.clone(),

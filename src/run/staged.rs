@@ -60,7 +60,8 @@ pub async fn stage_undeclared_sources(
 
 async fn write_file(location: &Location, path: &StorePath, batch: &RecordBatch) -> Result<(), Error> {
     let mut buffer = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut buffer, Arc::clone(&batch.schema()), None).map_err(DataFusionError::from)?;
+    let mut writer =
+        ArrowWriter::try_new(&mut buffer, Arc::clone(&batch.schema()), None).map_err(DataFusionError::from)?;
     writer.write(batch).map_err(DataFusionError::from)?;
     writer.close().map_err(DataFusionError::from)?;
     location

@@ -159,7 +159,11 @@ fn killing_an_executor_mid_run_completes_on_the_other() {
     match outcome.code {
         // Ballista reran the lost tasks (and the lost shuffle output) on the other executor.
         Some(0) => assert_equal_within_a_cent(&published.expect("published"), &expected),
-        other => panic!("expected the run to finish on the surviving executor, got {other:?}: {}\n{}", outcome.describe(), cluster.logs()),
+        other => panic!(
+            "expected the run to finish on the surviving executor, got {other:?}: {}\n{}",
+            outcome.describe(),
+            cluster.logs()
+        ),
     }
 }
 
@@ -213,7 +217,10 @@ fn assert_equal_within_a_cent(actual: &View, expected: &View) {
         want.sort_by_key(sort_key);
         let differing = got.iter().zip(&want).filter(|(a, b)| !close(a, b)).count();
         if let Some((a, b)) = got.iter().zip(&want).find(|(a, b)| !close(a, b)) {
-            report.push(format!("{name}: {differing} of {} rows differ, e.g.\n    got      {a}\n    expected {b}", want.len()));
+            report.push(format!(
+                "{name}: {differing} of {} rows differ, e.g.\n    got      {a}\n    expected {b}",
+                want.len()
+            ));
         }
     }
     assert!(report.is_empty(), "the cluster's tables differ from the local engine's:\n  {}", report.join("\n  "));
@@ -233,7 +240,9 @@ fn sort_key(row: &Value) -> String {
 
 fn close(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Object(a), Value::Object(b)) => a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| close(v, w))),
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| close(v, w)))
+        }
         (Value::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(v, w)| close(v, w)),
         (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
             (Some(x), Some(y)) => (x - y).abs() <= 0.01 + 1e-9 * x.abs().max(y.abs()),

@@ -5,8 +5,8 @@ mod fixtures;
 mod support;
 
 mod audiences;
-mod ballista;
 mod bad_input;
+mod ballista;
 mod binding;
 mod business_fixtures;
 mod clv_pipeline;
