@@ -4,6 +4,7 @@
 
 mod args;
 mod backfill;
+mod cluster;
 mod generate;
 mod init;
 mod ls;
@@ -92,12 +93,19 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Write an editable project: vipseg.toml with every key and its default, and the SQL models.
     Init(init::InitArgs),
+    /// Run a Ballista scheduler for `[engine] kind = "ballista"` (docs/scaling.md).
+    Scheduler(cluster::SchedulerArgs),
+    /// Run a Ballista executor of the scheduler at `--scheduler`.
+    Executor(cluster::ExecutorArgs),
 }
 
 /// Runs a command: JSON result on stdout, logs on stderr, and the exit status.
 pub fn execute(cli: Cli) -> ExitStatus {
     init_logging(cli.log_format, &cli.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // Deep query plans (the model graph inlines views) recurse deeply while planning and
+    // (de)serialising: Ballista's own binaries run with 32 MiB thread stacks, and so do we.
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(32 << 20).build();
+    let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(e) => return report_error(&Error::io("starting the async runtime", e)),
     };
@@ -114,6 +122,8 @@ async fn dispatch(command: Command) -> ExitStatus {
         Command::Ls { project, json } => ls::ls(&project, json),
         Command::Generate(args) => generate::run(&args),
         Command::Init(args) => init::run(&args),
+        Command::Scheduler(args) => cluster::scheduler(&args).await,
+        Command::Executor(args) => cluster::executor(&args).await,
     };
     outcome.unwrap_or_else(|e| report_error(&e))
 }

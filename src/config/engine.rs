@@ -56,8 +56,12 @@ impl EngineConfig {
     }
 }
 
-/// `4GiB`, `512MiB`, `2G`, `1000000` → bytes. A dozen lines: not worth a crate.
 fn parse_bytes(text: &str) -> Result<usize, ConfigError> {
+    parse_size(text, "engine.memory_limit")
+}
+
+/// `4GiB`, `512MiB`, `2G`, `1000000` → bytes; errors name `key`. A dozen lines: not worth a crate.
+pub fn parse_size(text: &str, key: &str) -> Result<usize, ConfigError> {
     let text = text.trim();
     let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
@@ -66,10 +70,9 @@ fn parse_bytes(text: &str) -> Result<usize, ConfigError> {
         "k" | "kb" | "kib" => 1024.0,
         "m" | "mb" | "mib" => 1024.0 * 1024.0,
         "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
-        _ => return Err(ConfigError::invalid("engine.memory_limit", format!("unknown unit in `{text}`"))),
+        _ => return Err(ConfigError::invalid(key, format!("unknown unit in `{text}`"))),
     };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| ConfigError::invalid("engine.memory_limit", format!("`{text}` is not a size like 4GiB")))?;
+    let value: f64 =
+        number.parse().map_err(|_| ConfigError::invalid(key, format!("`{text}` is not a size like 4GiB")))?;
     Ok((value * factor) as usize)
 }

@@ -7,7 +7,7 @@ pub mod params;
 pub mod template;
 pub mod windows;
 
-pub use self::engine::{EngineConfig, EngineKind};
+pub use self::engine::{EngineConfig, EngineKind, parse_size};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -198,6 +198,14 @@ impl Config {
         }
         if self.engine.kind == EngineKind::Ballista && self.engine.scheduler.is_none() {
             return Err(ConfigError::Missing { key: "engine.scheduler".into() });
+        }
+        // Delta tables are written through deltalake's own table provider, which Ballista cannot
+        // send to its executors: refused here rather than failing after the models ran.
+        if self.engine.kind == EngineKind::Ballista && self.output.format == OutputFormat::Delta {
+            return Err(ConfigError::invalid(
+                "output.format",
+                "\"delta\" cannot be written by engine.kind = \"ballista\"; use format = \"parquet\" (or engine.kind = \"local\")",
+            ));
         }
         self.engine.memory_limit_bytes()?;
         self.audiences.validate()?;

@@ -1,4 +1,7 @@
-//! The query engine: an in-process DataFusion session configured from `[engine]`.
+//! The query engine: an in-process DataFusion session configured from `[engine]`, or a client
+//! of a Ballista cluster with the same settings (`ballista.rs`).
+
+mod ballista;
 
 use std::sync::Arc;
 
@@ -7,14 +10,10 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::config::{EngineConfig, EngineKind};
-use crate::error::{ConfigError, Error};
+use crate::error::Error;
 
-/// A session for one run. Ballista is selected in config but runs through the same SQL; until
-/// its client is wired in, asking for it is a configuration error rather than a silent fallback.
+/// A session for one run: in-process, or on the Ballista cluster with the same settings.
 pub fn session(engine: &EngineConfig) -> Result<SessionContext, Error> {
-    if engine.kind == EngineKind::Ballista {
-        return Err(ConfigError::invalid("engine.kind", "the ballista engine is not available in this build").into());
-    }
     let mut config = SessionConfig::new()
         .with_information_schema(true)
         // Row-group pruning on the date filters of the staging models relies on these.
@@ -30,6 +29,10 @@ pub fn session(engine: &EngineConfig) -> Result<SessionContext, Error> {
         .with_collect_statistics(false);
     if let Some(n) = engine.target_partitions {
         config = config.with_target_partitions(n);
+    }
+    // Ballista: the same session settings, sent with every job (engine/ballista.rs).
+    if engine.kind == EngineKind::Ballista {
+        return ballista::session(engine, config);
     }
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(bytes) = engine.memory_limit_bytes()? {

@@ -15,9 +15,15 @@ use crate::export::normalize;
 
 /// Registers vipseg's SQL functions in `ctx`.
 pub fn register(ctx: &SessionContext) {
-    for rule in Rule::ALL {
-        ctx.register_udf(ScalarUDF::new_from_impl(Normalizer::new(rule)));
+    for udf in udfs() {
+        ctx.register_udf(udf);
     }
+}
+
+/// vipseg's SQL functions, for sessions built without a `SessionContext` (a Ballista scheduler or
+/// executor knows them by name: a plan names its functions, it does not carry them).
+pub fn udfs() -> Vec<ScalarUDF> {
+    Rule::ALL.into_iter().map(|rule| ScalarUDF::new_from_impl(Normalizer::new(rule))).collect()
 }
 
 /// One normalisation rule and its SQL name; the second argument, where there is one, is the

@@ -202,6 +202,13 @@ fn is_storage_error(error: &DataFusionError) -> bool {
         {
             return true;
         }
+        // A Ballista job's failure reaches the client as text only ("Job ... failed: ...").
+        if let Some(DataFusionError::Execution(message)) = e.downcast_ref::<DataFusionError>()
+            && message.starts_with("Job ")
+            && (message.contains("Object Store error") || message.contains("IO error"))
+        {
+            return true;
+        }
         cause = e.source();
     }
     false

@@ -84,6 +84,13 @@ pub fn open(ctx: &SessionContext, text: &str, key: &str, engine: &EngineConfig) 
     Ok(Location { url, store, prefix })
 }
 
+/// The store for `url` (only its scheme and bucket/container matter), built as [`open`] builds
+/// it: what a Ballista executor or scheduler uses for the URLs a job names.
+pub fn store_for(url: &Url, engine: &EngineConfig) -> Result<Arc<dyn ObjectStore>, object_store::Error> {
+    let (scheme, _) = ObjectStoreScheme::parse(url)?;
+    build_store(&scheme, url, engine)
+}
+
 fn has_glob(path: &str) -> bool {
     path.contains(['*', '?', '['])
 }

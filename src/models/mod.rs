@@ -71,13 +71,14 @@ pub trait FittedModel: Send + Sync {
     fn file(&self) -> &'static str;
     /// An empty result with the model's schema, so downstream SQL can be planned without running.
     fn empty(&self, ctx: &SessionContext) -> Result<DataFrame, Error>;
-    /// Runs the model: its table, and its report as JSON for the run results.
+    /// Runs the model: its table (in the client's memory: the caller stages it), and its
+    /// report as JSON for the run results.
     async fn run(
         &self,
         ctx: &SessionContext,
         windows: &Windows,
         params: &Params,
-    ) -> Result<(DataFrame, serde_json::Value), Error>;
+    ) -> Result<(RecordBatch, serde_json::Value), Error>;
 }
 
 #[async_trait]
@@ -103,12 +104,12 @@ impl<M: RustModel> FittedModel for M {
         ctx: &SessionContext,
         windows: &Windows,
         params: &Params,
-    ) -> Result<(DataFrame, serde_json::Value), Error> {
+    ) -> Result<(RecordBatch, serde_json::Value), Error> {
         let input = ModelInput { ctx, windows, params, reads: RustModel::reads(self), name: RustModel::name(self) };
         let (batch, report) = RustModel::run(self, &input).await?;
         let report = serde_json::to_value(&report)
             .map_err(|e| Error::Internal(format!("report of `{}`: {e}", RustModel::name(self))))?;
-        Ok((ctx.read_batch(batch)?, report))
+        Ok((batch, report))
     }
 }
 

@@ -10,4 +10,5 @@ pub mod publish;
 pub mod quality;
 pub mod results;
 pub mod runner;
+pub mod staged;
 pub mod summary;

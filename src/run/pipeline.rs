@@ -89,6 +89,7 @@ async fn execute(
     let output = store::open(&session.ctx, &config.output.url, "output.url", &config.engine)?;
     let publisher = Publisher::begin(output, request.as_of, results.run_id.clone()).await?;
     let publisher = publisher_slot.insert(publisher.with_format(config.output.format));
+    crate::run::staged::stage_undeclared_sources(&session.ctx, config, publisher).await?;
 
     let (mut tables, mut written) = (Vec::new(), BTreeSet::new());
     let progress = progress_bar(needed.len());
@@ -197,9 +198,20 @@ async fn run_model(
     let frame = match model.kind {
         ModelKind::Sql => runner::plan(&session.ctx, &model.file, &model.sql, &session.params).await?,
         ModelKind::Rust(rust) => {
-            let (frame, report) = rust.run(&session.ctx, &results.windows, &session.config_params).await?;
+            let (batch, report) = rust.run(&session.ctx, &results.windows, &session.config_params).await?;
             results.fits.insert(model.name.clone(), report);
-            frame
+            // Fitted on the client: written from its memory to staging, where the engine reads it.
+            let dir = publisher.staging_dir(&model.name);
+            let rows =
+                crate::run::staged::stage_table(&session.ctx, &model.name, &batch, &publisher.root, &dir).await?;
+            return Ok(ModelResult {
+                name: model.name.clone(),
+                file: model.file.clone(),
+                materialized: Materialized::Table,
+                status: "success",
+                rows: Some(rows),
+                seconds: runner::seconds_since(start),
+            });
         }
     };
     let rows = if model.materialized() == Materialized::Table {

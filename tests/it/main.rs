@@ -6,6 +6,7 @@ mod support;
 
 mod audiences;
 mod bad_input;
+mod ballista;
 mod binding;
 mod business_fixtures;
 mod clv_pipeline;
