@@ -216,9 +216,7 @@ async fn run_model(
     };
     let rows = if model.materialized() == Materialized::Table {
         let dir = publisher.staging_dir(&model.name);
-        Some(
-            runner::materialize(&session.ctx, model, frame, &publisher.root, &dir).await?,
-        )
+        Some(runner::materialize(&session.ctx, model, frame, &publisher.root, &dir).await?)
     } else {
         runner::register_view(&session.ctx, &model.name, frame).await?;
         None
