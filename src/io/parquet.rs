@@ -4,10 +4,18 @@
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::error::DataFusionError;
 use datafusion::error::Result;
 use datafusion::execution::context::SessionState;
+use object_store::ObjectStoreExt;
+use object_store::path::Path as StorePath;
+use parquet::arrow::ArrowWriter;
+
+use crate::error::{Error, PublishError};
+use crate::io::store::Location;
 
 pub const EXTENSION: &str = ".parquet";
 
@@ -32,4 +40,18 @@ pub async fn table_of_files(state: &SessionState, urls: &[String]) -> Result<Arc
         .infer_schema(state)
         .await?;
     Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+/// Writes `batch` (possibly empty: readers still need the schema) as the one Parquet file `path`.
+pub async fn put_batch(location: &Location, path: &StorePath, batch: &RecordBatch) -> std::result::Result<(), Error> {
+    let mut buffer = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut buffer, batch.schema(), None).map_err(DataFusionError::from)?;
+    writer.write(batch).map_err(DataFusionError::from)?;
+    writer.close().map_err(DataFusionError::from)?;
+    location
+        .store
+        .put(path, buffer.into())
+        .await
+        .map_err(|source| PublishError::Store { url: location.url_of(path, false), source })?;
+    Ok(())
 }

@@ -195,31 +195,24 @@ async fn run_model(
     results: &mut RunResults,
 ) -> Result<ModelResult, Error> {
     let start = Instant::now();
-    let frame = match model.kind {
-        ModelKind::Sql => runner::plan(&session.ctx, &model.file, &model.sql, &session.params).await?,
+    let rows = match model.kind {
+        ModelKind::Sql => {
+            let frame = runner::plan(&session.ctx, &model.file, &model.sql, &session.params).await?;
+            if model.materialized() == Materialized::Table {
+                let dir = publisher.staging_dir(&model.name);
+                Some(runner::materialize(&session.ctx, model, frame, &publisher.root, &dir).await?)
+            } else {
+                runner::register_view(&session.ctx, &model.name, frame).await?;
+                None
+            }
+        }
         ModelKind::Rust(rust) => {
             let (batch, report) = rust.run(&session.ctx, &results.windows, &session.config_params).await?;
             results.fits.insert(model.name.clone(), report);
             // Fitted on the client: written from its memory to staging, where the engine reads it.
             let dir = publisher.staging_dir(&model.name);
-            let rows =
-                crate::run::staged::stage_table(&session.ctx, &model.name, &batch, &publisher.root, &dir).await?;
-            return Ok(ModelResult {
-                name: model.name.clone(),
-                file: model.file.clone(),
-                materialized: Materialized::Table,
-                status: "success",
-                rows: Some(rows),
-                seconds: runner::seconds_since(start),
-            });
+            Some(crate::run::staged::stage_table(&session.ctx, &model.name, &batch, &publisher.root, &dir).await?)
         }
-    };
-    let rows = if model.materialized() == Materialized::Table {
-        let dir = publisher.staging_dir(&model.name);
-        Some(runner::materialize(&session.ctx, model, frame, &publisher.root, &dir).await?)
-    } else {
-        runner::register_view(&session.ctx, &model.name, frame).await?;
-        None
     };
     Ok(ModelResult {
         name: model.name.clone(),

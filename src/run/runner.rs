@@ -19,14 +19,10 @@ use datafusion::physical_plan::{collect, display::DisplayableExecutionPlan};
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
-use ::parquet::arrow::ArrowWriter;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::error::DataFusionError;
-use object_store::ObjectStoreExt;
 use object_store::path::Path as StorePath;
 
 use crate::error::Error;
-use crate::error::PublishError;
 use crate::io::parquet;
 use crate::io::store::Location;
 use crate::project::Model;
@@ -97,7 +93,12 @@ pub async fn materialize(
     let rows = count_of(&written);
     if rows == 0 {
         // Readers of an empty table still need its schema: keep one empty file.
-        write_empty_file(location, dir, &schema).await?;
+        parquet::put_batch(
+            location,
+            &dir.clone().join("part-empty.parquet"),
+            &RecordBatch::new_empty(Arc::clone(&schema)),
+        )
+        .await?;
     }
     register_parquet(ctx, name, &url, schema)?;
     Ok(rows)
@@ -139,19 +140,6 @@ async fn write_parquet(
         DisplayableExecutionPlan::with_metrics(physical.as_ref()).indent(true)
     );
     Ok(written)
-}
-
-async fn write_empty_file(location: &Location, dir: &StorePath, schema: &SchemaRef) -> Result<(), Error> {
-    let mut buffer = Vec::new();
-    let writer = ArrowWriter::try_new(&mut buffer, Arc::clone(schema), None).map_err(DataFusionError::from)?;
-    writer.close().map_err(DataFusionError::from)?;
-    let path = dir.clone().join("part-empty.parquet");
-    location
-        .store
-        .put(&path, buffer.into())
-        .await
-        .map_err(|source| PublishError::Store { url: location.url_of(&path, false), source })?;
-    Ok(())
 }
 
 /// Registers a folder of Parquet files this run wrote as table `name`, with a known schema.

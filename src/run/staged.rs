@@ -3,17 +3,12 @@
 //! there, on every engine: a Ballista cluster cannot read the client's memory (an in-memory
 //! table cannot even be serialised into its plans), and one code path keeps both engines equal.
 
-use std::sync::Arc;
-
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
-use object_store::ObjectStoreExt;
 use object_store::path::Path as StorePath;
-use parquet::arrow::ArrowWriter;
 
 use crate::config::Config;
-use crate::error::{Error, PublishError};
+use crate::error::Error;
 use crate::io::parquet as parquet_io;
 use crate::io::schema::Source;
 use crate::io::sources::RAW_SCHEMA;
@@ -30,7 +25,7 @@ pub async fn stage_table(
     location: &Location,
     dir: &StorePath,
 ) -> Result<u64, Error> {
-    write_file(location, &dir.clone().join("part-0.parquet"), batch).await?;
+    parquet_io::put_batch(location, &dir.clone().join("part-0.parquet"), batch).await?;
     runner::register_parquet(ctx, name, &location.url_of(dir, true), batch.schema())?;
     Ok(batch.num_rows() as u64)
 }
@@ -49,25 +44,15 @@ pub async fn stage_undeclared_sources(
     for source in Source::ALL.into_iter().filter(|s| config.source(*s).is_none()) {
         let dir = publisher.staging_dir(&format!("{RAW_SCHEMA}.{source}"));
         let schema = source.arrow_schema();
-        write_file(&publisher.root, &dir.clone().join("part-empty.parquet"), &RecordBatch::new_empty(schema.clone()))
-            .await?;
+        parquet_io::put_batch(
+            &publisher.root,
+            &dir.clone().join("part-empty.parquet"),
+            &RecordBatch::new_empty(schema.clone()),
+        )
+        .await?;
         let table = parquet_io::table_with_schema(&publisher.root.url_of(&dir, true), schema)?;
         raw.deregister_table(source.name())?;
         raw.register_table(source.name().to_string(), table)?;
     }
-    Ok(())
-}
-
-async fn write_file(location: &Location, path: &StorePath, batch: &RecordBatch) -> Result<(), Error> {
-    let mut buffer = Vec::new();
-    let mut writer =
-        ArrowWriter::try_new(&mut buffer, Arc::clone(&batch.schema()), None).map_err(DataFusionError::from)?;
-    writer.write(batch).map_err(DataFusionError::from)?;
-    writer.close().map_err(DataFusionError::from)?;
-    location
-        .store
-        .put(path, buffer.into())
-        .await
-        .map_err(|source| PublishError::Store { url: location.url_of(path, false), source })?;
     Ok(())
 }
