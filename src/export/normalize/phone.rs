@@ -1,19 +1,18 @@
 //! Phone numbers in E.164, parsed and validated by Google's libphonenumber metadata (the
-//! `phonenumber` crate).
+//! `rlibphonenumber` port).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Once;
 
-use phonenumber::{Mode, PhoneNumber, country};
+use rlibphonenumber::{PhoneNumber, PhoneNumberFormat, Region};
 
 use super::{country_code, non_blank};
 
 /// More digits than any dialled form of a number can have (15 for E.164, plus an international
-/// prefix and a trunk prefix): such input is junk, and the crate asserts on over-long numbers.
+/// prefix and a trunk prefix): such input is junk, and no parser needs to see it.
 const MAX_DIGITS: usize = 20;
 
-/// `phone` as E.164 with the `+` (`+16505551212`), or `None` unless the crate's metadata says it
-/// is a valid number. A number written in national form is read in `country` (any form
+/// `phone` as E.164 with the `+` (`+16505551212`), or `None` unless libphonenumber's metadata
+/// says it is a valid number. A number written in national form is read in `country` (any form
 /// [`country_code`] accepts); an international one (`+44 …`, or `0044 …` when the customer's
 /// country does not read it) stands on its own.
 ///
@@ -31,42 +30,20 @@ pub fn phone_e164(phone: &str, country: Option<&str>) -> Option<String> {
     if digits == 0 || digits > MAX_DIGITS {
         return None;
     }
-    let region = country.and_then(country_code).and_then(|code| code.parse::<country::Id>().ok());
+    let region = country.and_then(country_code).and_then(|code| Region::from_code(code).ok());
     let number = if text.starts_with('+') {
         parse(None, text)
     } else {
         parse(region, text).or_else(|| international_prefix(text).and_then(|rest| parse(None, &format!("+{rest}"))))
     }?;
-    Some(number.format().mode(Mode::E164).to_string())
+    Some(number.format_as(PhoneNumberFormat::E164).into_owned())
 }
 
-/// Compiled patterns the crate's metadata may keep: every pattern of every region (a few
-/// thousand) fits. The crate compiles them lazily into an LRU cache of 100; validating a `+1`
-/// number tries the patterns of all ~25 regions of the North American plan, so on a list of US
-/// numbers that cache recompiled regular expressions on every call. 100,000 numbers of the
-/// benchmark's second dataset (bench/README.md): 14.4 s with the crate's cache, 2.7 s with this
-/// one; what is left is mostly the crate's one mutex around the cache, which the engine's
-/// threads share.
-const PATTERN_CACHE: usize = 20_000;
-
-/// The crate's metadata with [`PATTERN_CACHE`] in place of its own small cache. The compiled
-/// patterns refer to the cache through one shared mutex, so swapping its contents is enough.
-fn enlarge_pattern_cache() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let cache = phonenumber::metadata::DATABASE.cache();
-        if let Ok(mut cache) = cache.lock() {
-            *cache = regex_cache::RegexCache::new(PATTERN_CACHE);
-        }
-    });
-}
-
-/// A valid number, or `None`. The crate has panicked on malformed input before (issues 32 and 43
-/// of whisperfish/rust-phonenumber); one bad row must not end a nightly run, so a panic is a
-/// number that cannot be normalised.
-fn parse(region: Option<country::Id>, text: &str) -> Option<PhoneNumber> {
-    enlarge_pattern_cache();
-    catch_unwind(AssertUnwindSafe(|| phonenumber::parse(region, text).ok().filter(phonenumber::is_valid)))
+/// A valid number, or `None`. Phone parsers have panicked on malformed input before (issues 32
+/// and 43 of whisperfish/rust-phonenumber); one bad row must not end a nightly run, so a panic
+/// is a number that cannot be normalised.
+fn parse(region: Option<Region>, text: &str) -> Option<PhoneNumber> {
+    catch_unwind(AssertUnwindSafe(|| PhoneNumber::parse(text, region).ok().filter(PhoneNumber::is_valid)))
         .ok()
         .flatten()
 }
