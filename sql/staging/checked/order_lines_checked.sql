@@ -58,17 +58,27 @@ line_checks AS (
 -- (order_id, sku) keys of more than one valid line. Returns join lines on that key, so copies
 -- that differ in any value are conflicting: none of them is used. (Lines of one key share their
 -- order, so whether the order is usable does not change which of them are valid.)
+-- Found in two steps because almost every key is unique: counting every key holds one number per
+-- key, and only the few repeated keys are then compared value by value.
 repeated_keys AS (
-    SELECT
-        order_id,
-        sku,
-        MIN(category) <> MAX(category) OR MIN(quantity) <> MAX(quantity)
-            OR MIN(unit_price) <> MAX(unit_price) OR MIN(list_price) <> MAX(list_price)
-            OR MIN(unit_cost) <> MAX(unit_cost) AS conflicting
+    SELECT order_id, sku
     FROM line_checks
     WHERE line_problem IS NULL
     GROUP BY order_id, sku
     HAVING COUNT(*) > 1
+),
+
+repeated_lines AS (
+    SELECT
+        l.order_id,
+        l.sku,
+        MIN(l.category) <> MAX(l.category) OR MIN(l.quantity) <> MAX(l.quantity)
+            OR MIN(l.unit_price) <> MAX(l.unit_price) OR MIN(l.list_price) <> MAX(l.list_price)
+            OR MIN(l.unit_cost) <> MAX(l.unit_cost) AS conflicting
+    FROM repeated_keys AS k
+    JOIN line_checks AS l ON l.order_id = k.order_id AND l.sku = k.sku
+    WHERE l.line_problem IS NULL
+    GROUP BY l.order_id, l.sku
 ),
 
 input AS (
@@ -93,5 +103,5 @@ SELECT
     l.unit_cost,
     COALESCE(l.line_problem, l.order_problem, CASE WHEN r.conflicting THEN 'conflicting_duplicate' END) AS reject_reason,
     r.order_id IS NOT NULL AS repeated_key
-FROM repeated_keys AS r
+FROM repeated_lines AS r
 RIGHT JOIN input AS l ON r.order_id = l.order_id AND r.sku = l.sku
