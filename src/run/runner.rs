@@ -91,6 +91,7 @@ pub async fn materialize(
     let options = writer_options(ctx, model.declaration.publish);
     let written = write_parquet(ctx, name, frame, &url, options).await.map_err(|e| sql_error(file, sql, &e))?;
     let rows = count_of(&written);
+    parquet::keep_one_write(location, dir, rows).await?;
     if rows == 0 {
         // Readers of an empty table still need its schema: keep one empty file.
         parquet::put_batch(

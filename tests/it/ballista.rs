@@ -251,3 +251,59 @@ fn close(a: &Value, b: &Value) -> bool {
         _ => a == b,
     }
 }
+
+/// A failed attempt of a write leaves its files beside those of the attempt that succeeded (what
+/// an executor killed mid-write does): the table keeps only the files of one whole write of the
+/// rows the engine reported, found by their footers, and deletes the rest.
+#[test]
+fn a_table_keeps_only_one_write_of_its_rows() {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::record_batch::RecordBatch;
+    use futures::TryStreamExt;
+    use object_store::ObjectStoreExt;
+    use object_store::local::LocalFileSystem;
+    use object_store::path::Path as StorePath;
+    use vipseg::io::parquet::{keep_one_write, put_batch};
+    use vipseg::io::store::Location;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap());
+    let url = url::Url::from_directory_path(dir.path()).unwrap();
+    let location = Location { url, store, prefix: StorePath::from("") };
+    let table = StorePath::from("staging/table");
+    let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+    let batch = |rows: i64| {
+        RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from_iter_values(0..rows))]).unwrap()
+    };
+    let runtime = crate::stores::runtime();
+    runtime.block_on(async {
+        // the write that succeeded (3 + 2 rows), a whole earlier attempt of other rows, a cut file
+        put_batch(&location, &table.clone().join("okWrite_0.parquet"), &batch(3)).await.unwrap();
+        put_batch(&location, &table.clone().join("okWrite_1.parquet"), &batch(2)).await.unwrap();
+        put_batch(&location, &table.clone().join("deadWrite_0.parquet"), &batch(4)).await.unwrap();
+        location
+            .store
+            .put(&table.clone().join("cutWrite_0.parquet"), b"PAR1 and then nothing".to_vec().into())
+            .await
+            .unwrap();
+        let names = || async {
+            let mut names: Vec<String> = location
+                .store
+                .list(Some(&table))
+                .map_ok(|m| m.location.filename().unwrap().to_string())
+                .try_collect()
+                .await
+                .unwrap();
+            names.sort();
+            names
+        };
+        let error = keep_one_write(&location, &table, 7).await.unwrap_err().to_string();
+        assert!(error.contains("no write of the 7 rows"), "{error}");
+        assert_eq!(names().await.len(), 4, "nothing is deleted when no write holds the rows");
+        keep_one_write(&location, &table, 5).await.unwrap();
+        assert_eq!(names().await, ["okWrite_0.parquet", "okWrite_1.parquet"]);
+    });
+}
