@@ -51,6 +51,9 @@ pub struct ProjectArgs {
     /// Engine memory limit such as `4GiB`, overriding `[engine] memory_limit`.
     #[arg(long, env = "VIPSEG_MEMORY_LIMIT", help_heading = ENGINE)]
     pub memory_limit: Option<String>,
+    /// Models run at once, overriding `[engine] concurrent_models`.
+    #[arg(long, env = "VIPSEG_CONCURRENT_MODELS", help_heading = ENGINE)]
+    pub concurrent_models: Option<usize>,
     /// A business parameter, `key=value` (repeatable; `VIPSEG_PARAMS` takes a comma-separated list).
     #[arg(long = "param", short = 'p', env = "VIPSEG_PARAMS", value_delimiter = ',', help_heading = PROJECT)]
     pub params: Vec<String>,
@@ -66,6 +69,7 @@ impl ProjectArgs {
             scheduler: self.scheduler.clone(),
             target_partitions: self.target_partitions,
             memory_limit: self.memory_limit.clone(),
+            concurrent_models: self.concurrent_models,
             params: self.params.clone(),
         };
         Ok(Config::load(Some(&self.config), &overrides)?)

@@ -25,6 +25,8 @@ pub struct EngineConfig {
     pub target_partitions: Option<usize>,
     /// Memory pool for the engine, e.g. `4GiB`; beyond it, sorts and joins spill to disk.
     pub memory_limit: Option<String>,
+    /// Models run at once (as dbt's `threads`): each starts when the models it reads are done.
+    pub concurrent_models: usize,
     /// Object store requests: retries of a failed request.
     pub max_retries: usize,
     /// Object store requests: give up retrying after this many seconds.
@@ -42,6 +44,7 @@ impl Default for EngineConfig {
             scheduler: None,
             target_partitions: None,
             memory_limit: None,
+            concurrent_models: 2,
             max_retries: 10,
             retry_timeout_secs: 180,
             request_timeout_secs: 30,

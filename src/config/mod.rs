@@ -115,6 +115,7 @@ pub struct Overrides {
     pub scheduler: Option<String>,
     pub target_partitions: Option<usize>,
     pub memory_limit: Option<String>,
+    pub concurrent_models: Option<usize>,
     /// `key=value` pairs for `[params]`; dotted keys reach nested tables (`vip_tier_shares.gold=0.1`).
     pub params: Vec<String>,
 }
@@ -161,6 +162,9 @@ impl Config {
         if let Some(m) = &o.memory_limit {
             self.engine.memory_limit = Some(m.clone());
         }
+        if let Some(n) = o.concurrent_models {
+            self.engine.concurrent_models = n;
+        }
         if !o.params.is_empty() {
             self.params = override_params(&self.params, &o.params)?;
         }
@@ -195,6 +199,9 @@ impl Config {
         }
         if self.engine.target_partitions == Some(0) {
             return Err(ConfigError::invalid("engine.target_partitions", "must be at least 1"));
+        }
+        if self.engine.concurrent_models == 0 {
+            return Err(ConfigError::invalid("engine.concurrent_models", "must be at least 1"));
         }
         if self.engine.kind == EngineKind::Ballista && self.engine.scheduler.is_none() {
             return Err(ConfigError::Missing { key: "engine.scheduler".into() });

@@ -10,5 +10,6 @@ pub mod publish;
 pub mod quality;
 pub mod results;
 pub mod runner;
+mod schedule;
 pub mod staged;
 pub mod summary;

@@ -2,11 +2,11 @@
 //! all-or-nothing publish, with every outcome in the run results.
 
 use std::collections::BTreeSet;
-use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::common::ParamValues;
 use datafusion::prelude::SessionContext;
+use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::config::Config;
 use crate::config::params::Params;
@@ -14,13 +14,13 @@ use crate::config::windows::{Windows, bound_values};
 use crate::engine;
 use crate::error::Error;
 use crate::io::{sources, store};
-use crate::project::declarations::Materialized;
-use crate::project::{Model, ModelKind, Project};
+use crate::project::{Model, Project};
 use crate::report;
 use crate::run::data_tests::{self, TestResult};
 use crate::run::publish::Publisher;
 use crate::run::results::{PublishedRun, RunResults, RunStatus};
-use crate::run::runner::{self, ModelResult};
+use crate::run::runner::ModelResult;
+use crate::run::schedule::{self, Failed, Finished, ModelContext};
 use crate::run::{audiences, quality, summary};
 
 /// What to run.
@@ -58,6 +58,8 @@ pub(super) struct Session {
     pub project: Project,
     pub params: ParamValues,
     config_params: Params,
+    /// Models, and then data tests, run at once (`[engine] concurrent_models`).
+    concurrency: usize,
 }
 
 /// The engine with sources registered and models loaded.
@@ -71,7 +73,8 @@ pub(super) async fn open_session(
     let inputs = sources::register_all(&ctx, config).await?;
     let project = Project::load(config.models.location(), &ctx.state())?;
     let params = bound_values(windows, &config.params, started_at);
-    Ok((Session { ctx, project, params, config_params: config.params.clone() }, inputs))
+    let concurrency = config.engine.concurrent_models;
+    Ok((Session { ctx, project, params, config_params: config.params.clone(), concurrency }, inputs))
 }
 
 async fn execute(
@@ -91,25 +94,42 @@ async fn execute(
     let publisher = publisher_slot.insert(publisher.with_format(config.output.format));
     crate::run::staged::stage_undeclared_sources(&session.ctx, config, publisher).await?;
 
+    let models: Vec<Model> = session.project.models.iter().filter(|m| needed.contains(&m.name)).cloned().collect();
+    let context = ModelContext {
+        ctx: session.ctx.clone(),
+        params: session.params.clone(),
+        config_params: session.config_params.clone(),
+        windows: results.windows,
+        root: publisher.root.clone(),
+    };
+    let progress = progress_bar(models.len());
+    let on_done = |result: &ModelResult| {
+        tracing::debug!(model = %result.name, rows = ?result.rows, seconds = result.seconds, "model done");
+        progress.set_message(result.name.clone());
+        progress.inc(1);
+    };
+    let staging_dir = |name: &str| publisher.staging_dir(name);
+    let finished = match schedule::run_models(&context, &models, session.concurrency, staging_dir, on_done).await {
+        Ok(finished) => finished,
+        // A value the engine cannot read (invalid UTF-8, ...) fails the first model that
+        // scans it, with a message that names neither file nor column: find them.
+        Err(Failed { model, error }) => {
+            return Err(read_error_of(&session, &model, &results.inputs).await.unwrap_or(error));
+        }
+    };
     let (mut tables, mut written) = (Vec::new(), BTreeSet::new());
-    let progress = progress_bar(needed.len());
-    for model in session.project.models.iter().filter(|m| needed.contains(&m.name)) {
-        progress.set_message(model.name.clone());
-        let result = match run_model(&session, model, publisher, results).await {
-            Ok(result) => result,
-            // A value the engine cannot read (invalid UTF-8, ...) fails the first model that
-            // scans it, with a message that names neither file nor column: find them.
-            Err(error) => return Err(read_error_of(&session, model, &results.inputs).await.unwrap_or(error)),
-        };
-        tracing::debug!(model = %model.name, rows = ?result.rows, seconds = result.seconds, "model done");
+    for Finished { result, fit } in finished {
         if let Some(rows) = result.rows {
-            written.insert(model.name.clone());
-            if selected.contains(&model.name) && model.declaration.publish {
-                tables.push((model.name.clone(), rows));
+            written.insert(result.name.clone());
+            let publish = session.project.get(&result.name).is_some_and(|m| m.declaration.publish);
+            if selected.contains(&result.name) && publish {
+                tables.push((result.name.clone(), rows));
             }
         }
+        if let Some(report) = fit {
+            results.fits.insert(result.name.clone(), report);
+        }
         results.models.push(result);
-        progress.inc(1);
     }
     progress.finish_and_clear();
 
@@ -127,7 +147,7 @@ async fn execute(
         publisher.discard().await?;
         return Ok(());
     }
-    let staged = audiences::stage(&session.ctx, &config.audiences, publisher, &written).await?;
+    let staged = audiences::stage(&session.ctx, &config.audiences, publisher, &written, session.concurrency).await?;
     results.audiences = staged.files;
     tables.extend(staged.documents);
     // The run report, published in the same commit as the tables it describes. A selective run
@@ -186,61 +206,21 @@ fn with_ancestors(project: &Project, selected: &BTreeSet<String>) -> BTreeSet<St
     needed
 }
 
-/// Runs a model: a table (and a Rust model, always one) is written to the staging area, where
-/// later models read it; a view is registered for later models to inline.
-async fn run_model(
-    session: &Session,
-    model: &Model,
-    publisher: &Publisher,
-    results: &mut RunResults,
-) -> Result<ModelResult, Error> {
-    let start = Instant::now();
-    let rows = match model.kind {
-        ModelKind::Sql => {
-            let frame = runner::plan(&session.ctx, &model.file, &model.sql, &session.params).await?;
-            if model.materialized() == Materialized::Table {
-                let dir = publisher.staging_dir(&model.name);
-                Some(runner::materialize(&session.ctx, model, frame, &publisher.root, &dir).await?)
-            } else {
-                runner::register_view(&session.ctx, &model.name, frame).await?;
-                None
-            }
-        }
-        ModelKind::Rust(rust) => {
-            let (batch, report) = rust.run(&session.ctx, &results.windows, &session.config_params).await?;
-            results.fits.insert(model.name.clone(), report);
-            // Fitted on the client: written from its memory to staging, where the engine reads it.
-            let dir = publisher.staging_dir(&model.name);
-            Some(crate::run::staged::stage_table(&session.ctx, &model.name, &batch, &publisher.root, &dir).await?)
-        }
-    };
-    Ok(ModelResult {
-        name: model.name.clone(),
-        file: model.file.clone(),
-        materialized: if rows.is_some() { Materialized::Table } else { Materialized::View },
-        status: "success",
-        rows,
-        seconds: runner::seconds_since(start),
-    })
-}
-
 /// Column tests of the `tables`, and every assertion that reads only models that were run
-/// and at least one of the tables.
+/// and at least one of the tables; several at once, reported in the project's order.
 pub(super) async fn run_tests(
     session: &Session,
     tables: &BTreeSet<String>,
     needed: &BTreeSet<String>,
 ) -> Result<Vec<TestResult>, Error> {
-    let mut results = Vec::new();
-    for model in session.project.models.iter().filter(|m| tables.contains(&m.name)) {
-        results.extend(data_tests::column_tests(&session.ctx, model).await?);
-    }
-    for assertion in &session.project.assertions {
-        let runnable =
-            assertion.depends_on.is_subset(needed) && assertion.depends_on.iter().any(|d| tables.contains(d));
-        if runnable {
-            results.push(data_tests::assertion(&session.ctx, assertion, &session.params).await?);
-        }
-    }
+    let models = session.project.models.iter().filter(|m| tables.contains(&m.name));
+    let column_tests = stream::iter(models.map(|model| data_tests::column_tests(&session.ctx, model)));
+    let mut results: Vec<TestResult> = column_tests.buffered(session.concurrency).try_concat().await?;
+    let runnable = session.project.assertions.iter().filter(|assertion| {
+        assertion.depends_on.is_subset(needed) && assertion.depends_on.iter().any(|d| tables.contains(d))
+    });
+    let assertions =
+        stream::iter(runnable.map(|assertion| data_tests::assertion(&session.ctx, assertion, &session.params)));
+    results.extend(assertions.buffered(session.concurrency).try_collect::<Vec<_>>().await?);
     Ok(results)
 }

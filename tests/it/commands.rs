@@ -190,6 +190,15 @@ fn backfill_refuses_a_range_that_ends_before_it_starts() {
     assert_eq!(result["error"]["kind"], "config", "{result}");
 }
 
+#[test]
+fn zero_models_at_once_is_a_configuration_error_naming_the_key() {
+    let shop = Shop::new();
+    let (code, result) = outcome(shop.command(&["run", "--as-of", "2026-11-01"]).env("VIPSEG_CONCURRENT_MODELS", "0"));
+    assert_eq!(code, 2);
+    assert_eq!(result["error"]["kind"], "config", "{result}");
+    assert!(result["error"]["message"].as_str().unwrap_or_default().contains("engine.concurrent_models"), "{result}");
+}
+
 /// `-h` of every command: each flag shows its `VIPSEG_*` variable, and there is an example.
 #[test]
 fn every_flag_of_every_command_names_its_environment_variable() {

@@ -30,17 +30,18 @@ fn two_runs_on_the_same_input_publish_identical_tables() {
         assert_eq!(first_outcome.json[key], second_outcome.json[key], "run results: {key}");
     }
 
-    // Nor may the machine matter: other parallelism, same bits.
+    // Nor may the machine matter: other parallelism, one model at a time or four, same bits.
     let local = Target::local(project.path());
-    for partitions in [1, 5] {
+    for (partitions, models) in [(1, 1), (5, 4)] {
         let config = write_target_config(project.path(), "other", &local, FAIL_FAST);
         let text = std::fs::read_to_string(&config).unwrap();
-        std::fs::write(&config, text.replace("target_partitions = 2", &format!("target_partitions = {partitions}")))
-            .unwrap();
+        let engine = format!("target_partitions = {partitions}\nconcurrent_models = {models}");
+        std::fs::write(&config, text.replace("target_partitions = 2", &engine)).unwrap();
         let outcome = Outcome::of(&mut vipseg_run(&config, D, &[]));
         assert_eq!(outcome.code, Some(0), "{}", outcome.describe());
         let view = read_view(&local.location("out"), date(D)).unwrap();
-        assert_same_tables(&view, &first, &format!("a run with target_partitions = {partitions}"));
+        assert_same_tables(&view, &first, &format!("target_partitions = {partitions}, concurrent_models = {models}"));
+        assert_eq!(outcome.json["tests"], first_outcome.json["tests"], "tests, in the same order");
     }
 }
 
