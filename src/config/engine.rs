@@ -26,7 +26,8 @@ pub struct EngineConfig {
     /// Memory pool for the engine, e.g. `4GiB`; beyond it, sorts and joins spill to disk.
     pub memory_limit: Option<String>,
     /// Models run at once (as dbt's `threads`): each starts when the models it reads are done.
-    pub concurrent_models: usize,
+    /// Default: see [`EngineConfig::models_at_once`].
+    pub concurrent_models: Option<usize>,
     /// Object store requests: retries of a failed request.
     pub max_retries: usize,
     /// Object store requests: give up retrying after this many seconds.
@@ -44,7 +45,7 @@ impl Default for EngineConfig {
             scheduler: None,
             target_partitions: None,
             memory_limit: None,
-            concurrent_models: 2,
+            concurrent_models: None,
             max_retries: 10,
             retry_timeout_secs: 180,
             request_timeout_secs: 30,
@@ -54,6 +55,13 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
+    /// `concurrent_models`, else 2, or 1 under a `memory_limit`: concurrent models share the
+    /// limit, and a sort whose share cannot hold what it must merge fails instead of spilling
+    /// (`make bench`: lookalike_training under 1 GiB with two models at once).
+    pub fn models_at_once(&self) -> usize {
+        self.concurrent_models.unwrap_or(if self.memory_limit.is_some() { 1 } else { 2 })
+    }
+
     pub fn memory_limit_bytes(&self) -> Result<Option<usize>, ConfigError> {
         self.memory_limit.as_deref().map(parse_bytes).transpose()
     }

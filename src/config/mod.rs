@@ -163,7 +163,7 @@ impl Config {
             self.engine.memory_limit = Some(m.clone());
         }
         if let Some(n) = o.concurrent_models {
-            self.engine.concurrent_models = n;
+            self.engine.concurrent_models = Some(n);
         }
         if !o.params.is_empty() {
             self.params = override_params(&self.params, &o.params)?;
@@ -200,7 +200,7 @@ impl Config {
         if self.engine.target_partitions == Some(0) {
             return Err(ConfigError::invalid("engine.target_partitions", "must be at least 1"));
         }
-        if self.engine.concurrent_models == 0 {
+        if self.engine.concurrent_models == Some(0) {
             return Err(ConfigError::invalid("engine.concurrent_models", "must be at least 1"));
         }
         if self.engine.kind == EngineKind::Ballista && self.engine.scheduler.is_none() {

@@ -73,7 +73,7 @@ pub(super) async fn open_session(
     let inputs = sources::register_all(&ctx, config).await?;
     let project = Project::load(config.models.location(), &ctx.state())?;
     let params = bound_values(windows, &config.params, started_at);
-    let concurrency = config.engine.concurrent_models;
+    let concurrency = config.engine.models_at_once();
     Ok((Session { ctx, project, params, config_params: config.params.clone(), concurrency }, inputs))
 }
 

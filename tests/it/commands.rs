@@ -199,6 +199,17 @@ fn zero_models_at_once_is_a_configuration_error_naming_the_key() {
     assert!(result["error"]["message"].as_str().unwrap_or_default().contains("engine.concurrent_models"), "{result}");
 }
 
+/// Concurrent models share a memory limit, so under one they run one at a time unless told.
+#[test]
+fn a_memory_limit_runs_one_model_at_a_time_unless_told_otherwise() {
+    let mut engine = EngineConfig::default();
+    assert_eq!(engine.models_at_once(), 2);
+    engine.memory_limit = Some("1GiB".into());
+    assert_eq!(engine.models_at_once(), 1);
+    engine.concurrent_models = Some(3);
+    assert_eq!(engine.models_at_once(), 3);
+}
+
 /// `-h` of every command: each flag shows its `VIPSEG_*` variable, and there is an example.
 #[test]
 fn every_flag_of_every_command_names_its_environment_variable() {
