@@ -53,13 +53,14 @@ pub(super) async fn run_models(
 ) -> Result<Vec<Finished>, Failed> {
     let names: BTreeSet<&str> = models.iter().map(|m| m.name.as_str()).collect();
     let mut done: BTreeMap<usize, Finished> = BTreeMap::new();
+    let mut done_names: BTreeSet<&str> = BTreeSet::new();
     let mut started = vec![false; models.len()];
     let mut running = JoinSet::new();
     loop {
         while running.len() < concurrency.max(1) {
             let ready = models.iter().enumerate().find(|(i, model)| {
                 !started[*i]
-                    && model.depends_on.iter().filter(|d| names.contains(d.as_str())).all(|d| is_done(&done, models, d))
+                    && model.depends_on.iter().all(|d| !names.contains(d.as_str()) || done_names.contains(d.as_str()))
             });
             let Some((index, model)) = ready else { break };
             started[index] = true;
@@ -72,6 +73,7 @@ pub(super) async fn run_models(
         match outcome {
             Ok(finished) => {
                 on_done(&finished.result);
+                done_names.insert(models[index].name.as_str());
                 done.insert(index, finished);
             }
             Err(error) => return Err(Failed { model: models[index].clone(), error }),
@@ -83,10 +85,6 @@ pub(super) async fn run_models(
         return Err(Failed { model: model.clone(), error });
     }
     Ok(done.into_values().collect())
-}
-
-fn is_done(done: &BTreeMap<usize, Finished>, models: &[Model], name: &str) -> bool {
-    models.iter().position(|m| m.name == name).is_some_and(|i| done.contains_key(&i))
 }
 
 /// Runs a model: a table (and a Rust model, always one) is written to the staging area, where
