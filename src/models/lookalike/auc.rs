@@ -65,20 +65,3 @@ pub fn quintiles(values: &[f64]) -> Vec<f64> {
         })
         .collect()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ties_count_half() {
-        // one positive tied with one negative, above the other: (1 + 0.5) / 2
-        assert_eq!(auc(&[0.5, 0.5, 0.1], &[true, false, false]), Some(0.75));
-        assert_eq!(auc(&[1.0, 2.0], &[true, true]), None);
-    }
-
-    #[test]
-    fn quintiles_share_ties() {
-        assert_eq!(quintiles(&[3.0, 1.0, 1.0, 2.0, 5.0]), vec![4.0, 1.0, 1.0, 3.0, 5.0]);
-    }
-}
