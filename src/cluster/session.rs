@@ -132,7 +132,7 @@ pub fn runtime_producer(work_dir: String) -> RuntimeProducer {
 /// Ballista's default session (its optimizer rules and functions) with vipseg's functions added.
 pub fn session_state(config: SessionConfig, runtime: Arc<RuntimeEnv>) -> SessionState {
     let mut scalars = ballista_scalar_functions();
-    scalars.extend(crate::export::functions::udfs().into_iter().map(Arc::new));
+    scalars.extend(crate::functions::udfs().into_iter().map(Arc::new));
     SessionStateBuilder::new()
         .with_default_features()
         .with_config(config)

@@ -32,7 +32,7 @@ pub fn session(engine: &EngineConfig, config: SessionConfig) -> Result<SessionCo
     let ctx = SessionContext::new_with_state(state);
     // After the upgrade, which replaces the function list with Ballista's: the planner must know
     // vipseg's functions (the scheduler and executors resolve them by name).
-    crate::export::functions::register(&ctx);
+    crate::functions::register(&ctx);
     Ok(ctx)
 }
 

@@ -40,6 +40,6 @@ pub fn session(engine: &EngineConfig) -> Result<SessionContext, Error> {
     }
     let runtime = runtime.build_arc()?;
     let ctx = SessionContext::new_with_config_rt(config, runtime);
-    crate::export::functions::register(&ctx);
+    crate::functions::register(&ctx);
     Ok(ctx)
 }

@@ -20,6 +20,7 @@ mod models_graph;
 mod normalize;
 mod pipeline_run;
 mod report;
+mod sql_functions;
 
 // Storage and reliability (issue 5): real servers on loopback, faults, crashes, determinism, secrets.
 mod crash_safety;

@@ -58,13 +58,15 @@ line_checks AS (
 -- (order_id, sku) keys of more than one valid line. Returns join lines on that key, so copies
 -- that differ in any value are conflicting: none of them is used. (Lines of one key share their
 -- order, so whether the order is usable does not change which of them are valid.)
--- Found in two steps because almost every key is unique: counting every key holds one number per
--- key, and only the few repeated keys are then compared value by value.
-repeated_keys AS (
-    SELECT order_id, sku
+-- Found in two steps because almost every key is unique: every key is counted by one 64-bit
+-- hash of it (8 bytes a key to hold, not two strings), and only the lines whose hash repeats are
+-- then grouped by the key itself and compared value by value. Two keys that merely share a hash
+-- meet in the second step as groups of one line each, and are dropped there.
+repeated_hashes AS (
+    SELECT hash(order_id, sku) AS key_hash
     FROM line_checks
     WHERE line_problem IS NULL
-    GROUP BY order_id, sku
+    GROUP BY hash(order_id, sku)
     HAVING COUNT(*) > 1
 ),
 
@@ -75,10 +77,10 @@ repeated_lines AS (
         MIN(l.category) <> MAX(l.category) OR MIN(l.quantity) <> MAX(l.quantity)
             OR MIN(l.unit_price) <> MAX(l.unit_price) OR MIN(l.list_price) <> MAX(l.list_price)
             OR MIN(l.unit_cost) <> MAX(l.unit_cost) AS conflicting
-    FROM repeated_keys AS k
-    JOIN line_checks AS l ON l.order_id = k.order_id AND l.sku = k.sku
-    WHERE l.line_problem IS NULL
+    FROM repeated_hashes AS k
+    JOIN line_checks AS l ON l.line_problem IS NULL AND hash(l.order_id, l.sku) = k.key_hash
     GROUP BY l.order_id, l.sku
+    HAVING COUNT(*) > 1
 ),
 
 input AS (
