@@ -55,11 +55,12 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
-    /// `concurrent_models`, else 2, or 1 under a `memory_limit`: concurrent models share the
-    /// limit, and a sort whose share cannot hold what it must merge fails instead of spilling
-    /// (`make bench`: lookalike_training under 1 GiB with two models at once).
+    /// `concurrent_models`, else 1. Two at once saved at most a few percent of a run's time in
+    /// `make bench` (on the second dataset it was slower) and raised its peak memory by 40%, since
+    /// two models' hash tables are held at once; under a `memory_limit` they share the limit, and
+    /// a sort whose share cannot hold what it must merge fails instead of spilling.
     pub fn models_at_once(&self) -> usize {
-        self.concurrent_models.unwrap_or(if self.memory_limit.is_some() { 1 } else { 2 })
+        self.concurrent_models.unwrap_or(1)
     }
 
     pub fn memory_limit_bytes(&self) -> Result<Option<usize>, ConfigError> {

@@ -30,7 +30,7 @@ pub fn render(models_dir: &str) -> String {
         ("scheduler", "\"df://127.0.0.1:50050\"   # Ballista scheduler (kind = \"ballista\")"),
         ("target_partitions", "2   # default: the number of cores"),
         ("memory_limit", "\"4GiB\"   # default: no limit; beyond it, sorts and joins spill to disk"),
-        ("concurrent_models", "2   # default: 2, or 1 with a memory_limit (models share the limit)"),
+        ("concurrent_models", "1   # default 1; 2 overlaps models for a few percent, at more memory"),
     ];
     text.push_str(&commented("engine", &EngineConfig::default(), &engine_unset));
     text.push_str(&audiences());

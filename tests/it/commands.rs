@@ -199,11 +199,11 @@ fn zero_models_at_once_is_a_configuration_error_naming_the_key() {
     assert!(result["error"]["message"].as_str().unwrap_or_default().contains("engine.concurrent_models"), "{result}");
 }
 
-/// Concurrent models share a memory limit, so under one they run one at a time unless told.
+/// Models run one at a time unless told otherwise, with or without a memory limit.
 #[test]
-fn a_memory_limit_runs_one_model_at_a_time_unless_told_otherwise() {
+fn models_run_one_at_a_time_unless_told_otherwise() {
     let mut engine = EngineConfig::default();
-    assert_eq!(engine.models_at_once(), 2);
+    assert_eq!(engine.models_at_once(), 1);
     engine.memory_limit = Some("1GiB".into());
     assert_eq!(engine.models_at_once(), 1);
     engine.concurrent_models = Some(3);
