@@ -76,6 +76,11 @@ STANDINS = {
 }
 
 
+# DataFusion spellings that DuckDB writes otherwise, with the same meaning: the aggregate
+# FIRST_VALUE(x ORDER BY y) is DuckDB's first(x ORDER BY y) (DuckDB's FIRST_VALUE is a window only).
+REWRITES = [(re.compile(r"\bFIRST_VALUE\((?=[^()]*\bORDER BY\b[^()]*\)(?!\s*OVER))", re.IGNORECASE), "first(")]
+
+
 def main() -> None:
     vipseg, config, as_of, data, out = sys.argv[1:6]
     as_of = dt.date.fromisoformat(as_of)
@@ -97,6 +102,8 @@ def main() -> None:
         try:
             if kind == "sql":
                 sql = open(model["file"]).read()
+                for pattern, replacement in REWRITES:
+                    sql = pattern.sub(replacement, sql)
                 used = {k: values[k] for k in set(re.findall(r"\$([a-z_0-9]+)", sql))}
                 standins = sorted(f for f in STANDINS if re.search(rf"\b{f}\s*\(", sql, re.IGNORECASE))
                 con.execute(f"CREATE TABLE {name} AS {sql}", used)

@@ -19,26 +19,30 @@ order_values AS (
     LEFT JOIN line_values AS v ON v.order_id = o.order_id
 ),
 
--- The first day beside each day by window: a CTE of its own would compute the days twice.
 purchase_days AS (
     SELECT
         customer_id,
         order_day,
-        CAST(SUM(CAST(value AS DECIMAL(38, 9))) AS DOUBLE) AS value,
-        MIN(order_day) OVER (PARTITION BY customer_id) AS first_day
+        CAST(SUM(CAST(value AS DECIMAL(38, 9))) AS DOUBLE) AS value
     FROM order_values
     GROUP BY customer_id, order_day
 )
 
+-- One aggregate per customer, no window: the repeat days' value is the sum of all days less the
+-- first day's (FIRST_VALUE ... ORDER BY order_day; days are distinct). Both are exact decimals, so
+-- this is the same number as summing the repeat days themselves.
 SELECT
     customer_id,
     COUNT(*) - 1 AS frequency,
-    MAX(order_day) - first_day AS recency_days,
-    $observation_end - first_day AS age_days,
+    MAX(order_day) - MIN(order_day) AS recency_days,
+    $observation_end - MIN(order_day) AS age_days,
     CASE
         WHEN COUNT(*) > 1
-        THEN CAST(SUM(CAST(CASE WHEN order_day > first_day THEN value ELSE 0 END AS DECIMAL(38, 9))) AS DOUBLE) / (COUNT(*) - 1)
+        THEN CAST(
+            SUM(CAST(value AS DECIMAL(38, 9))) - CAST(FIRST_VALUE(value ORDER BY order_day) AS DECIMAL(38, 9))
+            AS DOUBLE
+        ) / (COUNT(*) - 1)
         ELSE 0
     END AS mean_repeat_value
 FROM purchase_days
-GROUP BY customer_id, first_day
+GROUP BY customer_id
