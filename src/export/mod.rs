@@ -1,10 +1,9 @@
-//! Audience files for the ad platforms: the SQL functions that normalise personal data by each
-//! platform's published rules, the files (one per audience and platform, written by the engine
+//! Audience files for the ad platforms: the rules that normalise personal data by each
+//! platform's published rules (`normalize`; their SQL functions are in `crate::functions`), the files (one per audience and platform, written by the engine
 //! from the platform's SQL model) and their adds and removes against the previous date.
 
 pub mod diff;
 pub mod file;
-pub mod functions;
 pub mod normalize;
 pub mod platform;
 

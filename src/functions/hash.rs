@@ -3,16 +3,17 @@
 //! strings). A model using it must check the keys themselves where equal hashes meet: two keys
 //! may share a hash.
 //!
-//! Written here because DataFusion 55 has no such SQL function (`md5`/`digest` are 10× slower and
-//! return 16+ bytes). xxHash64 with a fixed seed: the same value on every machine of a cluster,
-//! whatever its CPU (ahash, DataFusion's own hash, picks its algorithm by CPU features).
+//! Written here because DataFusion 55 has no such SQL function (`md5`/`digest` compute a
+//! cryptographic hash and return 16 bytes or more). xxHash64 with a fixed seed (the crate is
+//! already linked by parquet): the same value on every machine of a cluster, whatever its CPU
+//! (ahash, DataFusion's own hash, picks its algorithm by CPU features).
 
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, AsArray, UInt64Array};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
-use datafusion::common::{Result, ScalarValue};
+use datafusion::common::Result;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 use twox_hash::XxHash64;
 
@@ -41,19 +42,13 @@ impl ScalarUDFImpl for Hash {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let all_scalar = args.args.iter().all(|arg| matches!(arg, ColumnarValue::Scalar(_)));
-        let rows = if all_scalar { 1 } else { args.number_rows };
-        let arrays = args.args.iter().map(|arg| arg.to_array(rows)).collect::<Result<Vec<_>>>()?;
-        let mut hashes = vec![0u64; rows];
-        for array in &arrays {
-            hash_into(&mut hashes, array)?;
-        }
-        let out: ArrayRef = Arc::new(UInt64Array::from(hashes));
-        if all_scalar {
-            ScalarValue::try_from_array(&out, 0).map(ColumnarValue::Scalar)
-        } else {
-            Ok(ColumnarValue::Array(out))
-        }
+        super::invoke_on_arrays(args, |arrays, rows| {
+            let mut hashes = vec![0u64; rows];
+            for array in arrays {
+                hash_into(&mut hashes, array)?;
+            }
+            Ok(Arc::new(UInt64Array::from(hashes)) as ArrayRef)
+        })
     }
 }
 

@@ -1,5 +1,5 @@
 //! Normalisation of personal data by the platforms' rules (`export::normalize`) and its SQL
-//! functions (`export::functions`): the platforms' published test vectors hashed through SQL,
+//! functions (`functions::normalizers`): the platforms' published test vectors hashed through SQL,
 //! every rule through Rust and the same cases through SQL, every Arrow string type, and the share
 //! of the generated sample data the functions keep.
 

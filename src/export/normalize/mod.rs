@@ -1,6 +1,6 @@
 //! Normalisation of personal data (e-mail addresses, phone numbers, names, places, countries) by
 //! the ad platforms' published rules, as plain functions usable without DataFusion; the SQL
-//! functions of `export::functions` wrap them. Each returns the normalised clear text, or `None`
+//! functions of `functions::normalizers` wrap them. Each returns the normalised clear text, or `None`
 //! when the value cannot be normalised: hashing is left to SQL.
 
 use std::borrow::Cow;

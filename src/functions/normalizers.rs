@@ -1,5 +1,5 @@
 //! The SQL functions (DataFusion scalar UDFs) that the audience models call to normalise
-//! personal data, registered in every session: thin wrappers over `export::normalize` that run
+//! personal data, registered in every session (`functions::register`): thin wrappers over `export::normalize` that run
 //! a rule over Arrow string arrays. Each returns the normalised clear text or NULL; hashing stays
 //! in SQL (`encode(sha256(...), 'hex')`).
 
@@ -7,21 +7,12 @@ use std::iter;
 
 use arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use arrow::datatypes::DataType;
-use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
-use datafusion::prelude::SessionContext;
 
 use crate::export::normalize;
 
-/// Registers vipseg's SQL functions in `ctx`.
-pub fn register(ctx: &SessionContext) {
-    for udf in udfs() {
-        ctx.register_udf(udf);
-    }
-}
-
-/// vipseg's SQL functions, for sessions built without a `SessionContext` (a Ballista scheduler or
-/// executor knows them by name: a plan names its functions, it does not carry them).
+/// One function per normalisation rule.
 pub fn udfs() -> Vec<ScalarUDF> {
     Rule::ALL.into_iter().map(|rule| ScalarUDF::new_from_impl(Normalizer::new(rule))).collect()
 }
@@ -138,15 +129,7 @@ impl ScalarUDFImpl for Normalizer {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let all_scalar = args.args.iter().all(|arg| matches!(arg, ColumnarValue::Scalar(_)));
-        let rows = if all_scalar { 1 } else { args.number_rows };
-        let arrays = args.args.iter().map(|arg| arg.to_array(rows)).collect::<Result<Vec<_>>>()?;
-        let out = self.evaluate(&arrays)?;
-        if all_scalar {
-            ScalarValue::try_from_array(&out, 0).map(ColumnarValue::Scalar)
-        } else {
-            Ok(ColumnarValue::Array(out))
-        }
+        super::invoke_on_arrays(args, |arrays, _rows| self.evaluate(arrays))
     }
 }
 
