@@ -224,7 +224,7 @@ def markdown(doc: dict) -> str:
                            for k, v in g["values"].items()) or "–"
         out.append(f"| {g['goal']} | {values} | **{g['verdict']}** |")
     out += ["\n## Runs\n",
-            "vipseg s and peak RSS: a run with the default settings (2 models at a time); vipseg SQL s: the "
+            "vipseg s and peak RSS: a run with the default settings (one model at a time); vipseg SQL s: the "
             "sum of the SQL models' seconds in a run with one model at a time (vipseg s 1×), as DuckDB runs them.\n",
             "| dataset | customers | orders | order lines | vipseg s | vipseg peak RSS MiB | vipseg s 1× | lines/s | vipseg SQL s | "
             "DuckDB SQL s | SQL ratio | floor s | floor RSS MiB | job / floor | vipseg CLV fit s | lifetimes BG/NBD fit s | "
