@@ -12,14 +12,26 @@ WITH row_checks AS (
 ),
 
 -- One customer_id with different records: none is used (not even for audiences).
+-- Found in two steps because almost every customer_id is unique: the keys of more than one valid
+-- row are counted first (one number a key), and only their rows are compared column by column (a
+-- DISTINCT over every column of every row would hold all of them).
+repeated AS (
+    SELECT customer_id
+    FROM row_checks
+    WHERE row_problem IS NULL
+    GROUP BY customer_id
+    HAVING COUNT(*) > 1
+),
+
 conflicting AS (
     SELECT customer_id
     FROM (
         SELECT DISTINCT
-            customer_id, email, phone, first_name, last_name, city, region, postal_code,
-            country, birth_date, gender, ad_consent, consent_ts
-        FROM row_checks
-        WHERE row_problem IS NULL
+            r.customer_id, r.email, r.phone, r.first_name, r.last_name, r.city, r.region, r.postal_code,
+            r.country, r.birth_date, r.gender, r.ad_consent, r.consent_ts
+        FROM repeated AS k
+        JOIN row_checks AS r ON r.customer_id = k.customer_id
+        WHERE r.row_problem IS NULL
     ) AS versions
     GROUP BY customer_id
     HAVING COUNT(*) > 1

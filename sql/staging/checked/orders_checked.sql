@@ -29,12 +29,24 @@ row_checks AS (
 
 -- An order_id whose valid rows disagree: nothing tells which version is right, so none is
 -- used. Identical rows are one version: they collapse in stg_orders.
+-- Found in two steps because almost every order_id is unique: the keys of more than one valid row
+-- are counted first (one number a key), and only their rows are compared column by column (a
+-- DISTINCT over every column of every row would hold all of them).
+repeated AS (
+    SELECT order_id
+    FROM row_checks
+    WHERE row_problem IS NULL
+    GROUP BY order_id
+    HAVING COUNT(*) > 1
+),
+
 conflicting AS (
     SELECT order_id
     FROM (
-        SELECT DISTINCT order_id, customer_id, order_ts, status, channel
-        FROM row_checks
-        WHERE row_problem IS NULL
+        SELECT DISTINCT r.order_id, r.customer_id, r.order_ts, r.status, r.channel
+        FROM repeated AS k
+        JOIN row_checks AS r ON r.order_id = k.order_id
+        WHERE r.row_problem IS NULL
     ) AS versions
     GROUP BY order_id
     HAVING COUNT(*) > 1
