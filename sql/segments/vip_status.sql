@@ -70,36 +70,51 @@ tiered AS (
     FROM cutoffs AS x
     CROSS JOIN customers AS c
     LEFT JOIN ranked AS r ON r.customer_id = c.customer_id
-)
+),
 
 -- A tier's threshold: static, its parameter; dynamic, its cut-off value (lowest value inside).
+tier_thresholds AS (
+    SELECT
+        tier,
+        CASE
+            WHEN $vip_mode = 'dynamic' THEN MIN(rank_value)
+            WHEN tier = 'platinum' THEN CAST($vip_threshold_platinum AS DOUBLE)
+            WHEN tier = 'gold' THEN CAST($vip_threshold_gold AS DOUBLE)
+            ELSE CAST($vip_threshold_silver AS DOUBLE)
+        END AS threshold
+    FROM tiered
+    WHERE tier IS NOT NULL
+    GROUP BY tier
+),
+
 -- The VIP entry threshold: static, the lowest tier threshold; dynamic, the lowest VIP value
--- (NULL without VIPs: then nobody is near or lapsed). Both by window over `tiered`, not by
--- aggregates joined back: each name of a CTE is one more computation of it.
+-- (NULL without VIPs: then nobody is near or lapsed).
+entry AS (
+    SELECT
+        CASE
+            WHEN $vip_mode = 'static' THEN CAST($vip_threshold_silver AS DOUBLE)
+            ELSE MIN(threshold)
+        END AS threshold
+    FROM tier_thresholds
+)
+
 SELECT
-    customer_id,
-    rank_value,
-    prior_rank_value,
-    eligible,
-    vip_rank,
-    tier,
+    t.customer_id,
+    t.rank_value,
+    t.prior_rank_value,
+    t.eligible,
+    t.vip_rank,
+    t.tier,
+    th.threshold AS tier_threshold,
+    e.threshold AS entry_threshold,
     CASE
-        WHEN tier IS NULL THEN NULL
-        WHEN $vip_mode = 'dynamic' THEN MIN(rank_value) OVER (PARTITION BY tier)
-        WHEN tier = 'platinum' THEN CAST($vip_threshold_platinum AS DOUBLE)
-        WHEN tier = 'gold' THEN CAST($vip_threshold_gold AS DOUBLE)
-        ELSE CAST($vip_threshold_silver AS DOUBLE)
-    END AS tier_threshold,
-    CASE
-        WHEN $vip_mode = 'static' THEN CAST($vip_threshold_silver AS DOUBLE)
-        ELSE MIN(CASE WHEN tier IS NOT NULL THEN rank_value END) OVER ()
-    END AS entry_threshold,
-    CASE
-        WHEN tier IS NULL THEN NULL
+        WHEN t.tier IS NULL THEN NULL
         WHEN $vip_mode = 'dynamic' THEN
-            CONCAT('rank ', CAST(vip_rank AS VARCHAR), ' of ', CAST(active_customers AS VARCHAR),
-                   ' active customers; ', tier, ' = rank <= ', CAST(CAST(tier_cutoff_rank AS BIGINT) AS VARCHAR))
-        ELSE CONCAT(CAST($vip_rank_by AS VARCHAR), ' >= ', tier, ' threshold')
+            CONCAT('rank ', CAST(t.vip_rank AS VARCHAR), ' of ', CAST(t.active_customers AS VARCHAR),
+                   ' active customers; ', t.tier, ' = rank <= ', CAST(CAST(t.tier_cutoff_rank AS BIGINT) AS VARCHAR))
+        ELSE CONCAT(CAST($vip_rank_by AS VARCHAR), ' >= ', t.tier, ' threshold')
     END AS reason
-FROM tiered
-ORDER BY customer_id
+FROM entry AS e
+CROSS JOIN tiered AS t
+LEFT JOIN tier_thresholds AS th ON th.tier = t.tier
+ORDER BY t.customer_id
