@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, UInt64Array};
+use arrow::array::{ArrayRef, UInt64Array};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use datafusion::common::Result;
@@ -56,12 +56,11 @@ impl ScalarUDFImpl for Hash {
 /// order of the arguments counts and ("ab", "c") differs from ("a", "bc"). NULL changes the seed
 /// in its own way, so it differs from the empty string.
 fn hash_into(hashes: &mut [u64], array: &ArrayRef) -> Result<()> {
-    match array.data_type() {
-        DataType::Utf8 => fold(hashes, array.as_string::<i32>().iter()),
-        DataType::LargeUtf8 => fold(hashes, array.as_string::<i64>().iter()),
-        DataType::Utf8View => fold(hashes, array.as_string_view().iter()),
+    if array.data_type().is_string() || array.data_type().is_null() {
+        fold(hashes, super::strings(array)?);
+    } else {
         // Other types by their text: a key column has one type, so `1` and `'1'` never meet.
-        _ => fold(hashes, cast(array, &DataType::Utf8)?.as_string::<i32>().iter()),
+        fold(hashes, super::strings(&cast(array, &DataType::Utf8)?)?);
     }
     Ok(())
 }

@@ -4,8 +4,11 @@
 mod hash;
 mod normalizers;
 
-use arrow::array::ArrayRef;
-use datafusion::common::{Result, ScalarValue};
+use std::iter;
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::datatypes::DataType;
+use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
@@ -39,4 +42,15 @@ fn invoke_on_arrays(
     } else {
         Ok(ColumnarValue::Array(out))
     }
+}
+
+/// The values of a string array of any Arrow string type (a NULL literal is typed Null).
+fn strings(array: &ArrayRef) -> Result<Box<dyn Iterator<Item = Option<&str>> + '_>> {
+    Ok(match array.data_type() {
+        DataType::Utf8 => Box::new(array.as_string::<i32>().iter()),
+        DataType::LargeUtf8 => Box::new(array.as_string::<i64>().iter()),
+        DataType::Utf8View => Box::new(array.as_string_view().iter()),
+        DataType::Null => Box::new(iter::repeat_n(None, array.len())),
+        other => return exec_err!("expected a string argument, got {other}"),
+    })
 }

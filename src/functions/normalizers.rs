@@ -5,7 +5,7 @@
 
 use std::iter;
 
-use arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
+use arrow::array::{Array, ArrayRef, StringBuilder};
 use arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
@@ -98,11 +98,11 @@ impl Normalizer {
             return exec_err!("{} expects at least one argument", self.rule.name());
         };
         let countries = match rest.first() {
-            Some(array) => strings(array)?,
+            Some(array) => super::strings(array)?,
             None => Box::new(iter::repeat(None)),
         };
         let mut out = StringBuilder::with_capacity(values.len(), values.len() * 16);
-        for (value, country) in strings(values)?.zip(countries) {
+        for (value, country) in super::strings(values)?.zip(countries) {
             out.append_option(value.and_then(|v| self.rule.apply(v, country)));
         }
         Ok(std::sync::Arc::new(out.finish()))
@@ -131,15 +131,4 @@ impl ScalarUDFImpl for Normalizer {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         super::invoke_on_arrays(args, |arrays, _rows| self.evaluate(arrays))
     }
-}
-
-/// The values of a string array of any Arrow string type.
-fn strings(array: &ArrayRef) -> Result<Box<dyn Iterator<Item = Option<&str>> + '_>> {
-    Ok(match array.data_type() {
-        DataType::Utf8 => Box::new(array.as_string::<i32>().iter()),
-        DataType::LargeUtf8 => Box::new(array.as_string::<i64>().iter()),
-        DataType::Utf8View => Box::new(array.as_string_view().iter()),
-        DataType::Null => Box::new(iter::repeat_n(None, array.len())),
-        other => return exec_err!("expected a string argument, got {other}"),
-    })
 }
