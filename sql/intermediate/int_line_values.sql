@@ -12,11 +12,10 @@ WITH returned AS (
     GROUP BY order_id, sku
 )
 
+-- Only what the models that read it use: the line's identity (order_id, sku, order_ts) stays in
+-- stg_order_lines, and leaving it out halves what this table writes and reads back.
 SELECT
     l.customer_id,
-    l.order_id,
-    l.order_ts,
-    l.sku,
     l.category,
     CASE
         WHEN l.order_ts >= $start_12m THEN '12m'
