@@ -239,9 +239,10 @@ impl RustModel for ClvScores {
         let mut rows: Vec<ScoreRow> = Vec::with_capacity(patterns.len());
         let (mut unscored, mut first_error) = (0u64, None);
         if let Some((purchases, _)) = fitted {
-            for p in &patterns {
+            let threads = input.ctx.state().config().target_partitions();
+            for (p, scores) in patterns.iter().zip(score_all(&purchases, &patterns, &horizon, threads)) {
                 // A pattern the formulas cannot evaluate gets null scores (never NaN), counted below.
-                let scores = score(&purchases, p, &horizon).map_err(|e| first_error.get_or_insert(e).clone()).ok();
+                let scores = scores.map_err(|e| first_error.get_or_insert(e).clone()).ok();
                 unscored += u64::from(scores.is_none());
                 rows.push(ScoreRow {
                     frequency: p.x as i64,
@@ -262,6 +263,28 @@ impl RustModel for ClvScores {
         let report = ClvScoreReport { patterns: rows.len(), unscored_patterns: unscored, first_error };
         Ok((tables::score_batch(&rows)?, report))
     }
+}
+
+/// The scores of every pattern, in order, computed on `threads` threads: patterns are
+/// independent, and with a hypergeometric series per pattern and a sum over the horizon's weeks
+/// this loop is most of the CLV step (hundreds of thousands of patterns at 1M customers).
+fn score_all(
+    purchases: &PurchaseModel,
+    patterns: &[Pattern],
+    horizon: &ClvHorizon,
+    threads: usize,
+) -> Vec<Result<(f64, f64, f64), String>> {
+    let chunk = patterns.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = patterns
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|p| score(purchases, p, horizon)).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
 }
 
 /// P(alive), expected orders in 12 months, and discounted expected orders of one pattern.
