@@ -91,10 +91,12 @@ def model_seconds(rounds: list, name: str):
 
 def vipseg_round(run, vtime) -> dict:
     models = (run or {}).get("models") or []
+    # a failed run stopped early: its time is no measurement of the whole job
+    ok = (run or {}).get("status") == "success"
     return {
-        "wall_s": (vtime or {}).get("wall_s"),
+        "wall_s": (vtime or {}).get("wall_s") if ok else None,
         "peak_rss_mib": (vtime or {}).get("peak_rss_mib"),
-        "sql_s": round(sum(x["seconds"] or 0 for x in models if x["file"].endswith(".sql")), 3) if models else None,
+        "sql_s": round(sum(x["seconds"] or 0 for x in models if x["file"].endswith(".sql")), 3) if ok else None,
         "models": {x["name"]: {"kind": "sql" if x["file"].endswith(".sql") else "rust", "seconds": x["seconds"],
                                "rows": x["rows"], "status": x["status"]} for x in models},
     }
@@ -162,7 +164,9 @@ def measure(folder: str, dataset: str, size: int) -> dict:
     # each side's better round, and round by round (the spread).
     common = [x["model"] for x in duck if x.get("kind") == "sql" and "error" not in x]
     in_common = lambda models: sum((models.get(n) or {}).get("seconds") or 0 for n in common)
-    sql_rounds = [ratio(in_common(v), in_common(d)) for v, d in zip(vmodels, dmodels)]
+    vip_common = [in_common(r["models"]) if r["sql_s"] is not None else None for r in vrounds]
+    duck_common = [in_common(d) for d in dmodels]
+    sql_rounds = [ratio(v, d) for v, d in zip(vip_common, duck_common)]
     floor, ftime = frounds[0] if frounds else ({}, {})
     m["floor"] = {"wall_s": best([t.get("wall_s") for _, t in frounds]),
                   "rounds_wall_s": [t.get("wall_s") for _, t in frounds],
@@ -192,7 +196,7 @@ def measure(folder: str, dataset: str, size: int) -> dict:
             "tables_differ_beyond_9_digits": (compare or {}).get("differ_beyond_9_digits"),
         }
     m["ratios"] = {
-        "sql_vs_duckdb": ratio(best(in_common(v) for v in vmodels), best(in_common(d) for d in dmodels)),
+        "sql_vs_duckdb": ratio(best(vip_common), best(duck_common)),
         "rounds_sql_vs_duckdb": sql_rounds,
         "sql_vs_duckdb_models": len(common),
         "job_vs_floor": ratio(m["vipseg"]["wall_s"], m["floor"]["wall_s"]),
