@@ -85,8 +85,21 @@ def best(values):
     return min(values) if values else None
 
 
+def highest(values):
+    """The higher of the rounds' figures: for memory, where the goal is a bound."""
+    values = [v for v in values if v is not None]
+    return max(values) if values else None
+
+
 def model_seconds(rounds: list, name: str):
     return best([(r.get(name) or {}).get("seconds") for r in rounds])
+
+
+def merged_models(rounds: list) -> dict:
+    """Round 1's per-model entries, with each model's better seconds and every round's."""
+    return {name: {**x, "seconds": model_seconds(rounds, name),
+                   "rounds_seconds": [(r.get(name) or {}).get("seconds") for r in rounds]}
+            for name, x in (rounds[0] if rounds else {}).items()}
 
 
 def vipseg_round(run, vtime) -> dict:
@@ -136,29 +149,24 @@ def measure(folder: str, dataset: str, size: int) -> dict:
         "wall_s": wall,
         "rounds_wall_s": [r["wall_s"] for r in vrounds],
         "user_s": (vtime or {}).get("user_s"),
-        # the higher round: the memory goal is a bound
-        "peak_rss_mib": max((r["peak_rss_mib"] for r in vrounds if r["peak_rss_mib"] is not None), default=None),
+        "peak_rss_mib": highest([r["peak_rss_mib"] for r in vrounds]),
         "rounds_peak_rss_mib": [r["peak_rss_mib"] for r in vrounds],
         "elapsed_s": (run or {}).get("elapsed_seconds"),
         "order_lines_per_s": round(lines / wall) if lines and wall else None,
         "sql_s": best([r["sql_s"] for r in vrounds]),
         "rounds_sql_s": [r["sql_s"] for r in vrounds],
         "clv_fit_s": model_seconds(vmodels, "clv_model"),
-        "models": {name: {**x, "seconds": model_seconds(vmodels, name), "rounds_seconds": [
-                       (r.get(name) or {}).get("seconds") for r in vmodels]}
-                   for name, x in (vmodels[0] if vmodels else {}).items()},
+        "models": merged_models(vmodels),
     }
     dmodels = [r["models"] for r in drounds]
     m["duckdb"] = {
         "wall_s": best([r["wall_s"] for r in drounds]),
-        "peak_rss_mib": max((r["peak_rss_mib"] for r in drounds if r["peak_rss_mib"] is not None), default=None),
+        "peak_rss_mib": highest([r["peak_rss_mib"] for r in drounds]),
         "sql_s": best([r["sql_s"] for r in drounds]),
         "rounds_sql_s": [r["sql_s"] for r in drounds],
         "failed_models": {x["model"]: x["error"] for x in duck if "error" in x},
         "standin_models": sorted(x["model"] for x in duck if x.get("standins")),
-        "models": {name: {**x, "seconds": model_seconds(dmodels, name), "rounds_seconds": [
-                       (r.get(name) or {}).get("seconds") for r in dmodels]}
-                   for name, x in (dmodels[0] if dmodels else {}).items()},
+        "models": merged_models(dmodels),
     }
     # SQL part compared on the SQL models DuckDB could run (all of them, unless some failed):
     # each side's better round, and round by round (the spread).

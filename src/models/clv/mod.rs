@@ -266,8 +266,9 @@ impl RustModel for ClvScores {
 }
 
 /// The scores of every pattern, in order, computed on `threads` threads: patterns are
-/// independent, and with a hypergeometric series per pattern and a sum over the horizon's weeks
-/// this loop is most of the CLV step (hundreds of thousands of patterns at 1M customers).
+/// independent, and with P(alive) and, under BG/NBD, thirteen expected-purchase evaluations
+/// (each a hypergeometric series) per pattern, this loop is most of `clv_scores` (hundreds of
+/// thousands of patterns at 1M customers).
 fn score_all(
     purchases: &PurchaseModel,
     patterns: &[Pattern],
