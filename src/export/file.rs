@@ -65,7 +65,7 @@ pub async fn write(ctx: &SessionContext, request: &FileRequest<'_>) -> Result<Wr
     let kept = members.filter(ident(LEFT_OUT).is_null())?;
     let mut columns: Vec<Expr> = file_columns(&kept).into_iter().map(ident).collect();
     columns.extend(sent_value.map(|(sent, name)| sent.alias(name)));
-    let file = kept.clone().sort(vec![ident("_customer_id").sort(true, false)])?.select(columns)?;
+    let file = sorted_by_customer(kept.clone(), columns)?;
     let columns: Vec<String> = file.schema().fields().iter().map(|f| f.name().clone()).collect();
     let rows = write_csv(file, &request.url).await?;
     let warnings = minimum_warnings(&format.minimum, rows, kept).await?;
@@ -79,6 +79,19 @@ const NO_POSITIVE_VALUE: &str = "no_positive_value";
 fn value_of(value: RankBy) -> Expr {
     ident(format!("_value_{}", value.column()))
 }
+
+/// `columns` of the members in customer order. The columns are computed before the sort and only
+/// picked after it, as `SELECT … ORDER BY` plans it: DataFusion spreads a computed column above a
+/// sort over its threads and gathers the batches back in whatever order they finish, and the
+/// CSV writer keeps no order its input does not declare (tests/it/audience_file_order.rs).
+fn sorted_by_customer(members: DataFrame, mut columns: Vec<Expr>) -> Result<DataFrame, Error> {
+    let names: Vec<Expr> =
+        members.clone().select(columns.clone())?.schema().fields().iter().map(|f| ident(f.name())).collect();
+    columns.push(ident(CUSTOMER_ID));
+    Ok(members.select(columns)?.sort(vec![ident(CUSTOMER_ID).sort(true, false)])?.select(names)?)
+}
+
+const CUSTOMER_ID: &str = "_customer_id";
 
 /// The file's columns: the model's columns that are not bookkeeping, in the model's order.
 fn file_columns(frame: &DataFrame) -> Vec<String> {

@@ -4,6 +4,7 @@
 mod fixtures;
 mod support;
 
+mod audience_file_order;
 mod audiences;
 mod bad_input;
 mod ballista;
