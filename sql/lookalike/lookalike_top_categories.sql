@@ -6,10 +6,9 @@ FROM (
     SELECT
         category,
         ROW_NUMBER() OVER (
-            ORDER BY CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) AS DOUBLE) DESC, category
+            ORDER BY CAST(SUM(net_revenue) AS DOUBLE) DESC, category
         ) AS category_rank
-    FROM int_line_values
-    WHERE period = '12m'
+    FROM int_customer_categories
     GROUP BY category
 ) AS ranked
 WHERE category_rank <= 5

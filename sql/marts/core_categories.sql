@@ -4,30 +4,19 @@ WITH vips AS (
     SELECT DISTINCT customer_id FROM customer_segments WHERE segment = 'vip'
 ),
 
-lines AS (
-    SELECT
-        l.category,
-        l.customer_id,
-        l.net_revenue,
-        l.margin,
-        v.customer_id IS NOT NULL AS is_vip
-    -- the VIPs first: the engine builds its hash table from the first table of a join
-    FROM vips AS v
-    RIGHT JOIN int_line_values AS l ON v.customer_id = l.customer_id
-    WHERE l.period = '12m'
-),
-
 per_category AS (
     SELECT
-        category,
-        COUNT(DISTINCT CASE WHEN is_vip THEN customer_id END) AS vip_buyers,
-        COALESCE(CAST(SUM(CAST(CASE WHEN is_vip THEN net_revenue END AS DECIMAL(38, 9))) AS DOUBLE), 0) AS vip_net_revenue_12m,
-        COALESCE(CAST(SUM(CAST(CASE WHEN is_vip THEN margin END AS DECIMAL(38, 9))) AS DOUBLE), 0) AS vip_margin_12m,
-        COUNT(DISTINCT customer_id) AS buyers_12m,
-        CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) AS DOUBLE) AS net_revenue_12m,
-        CAST(SUM(CAST(margin AS DECIMAL(38, 9))) AS DOUBLE) AS margin_12m
-    FROM lines
-    GROUP BY category
+        c.category,
+        COUNT(v.customer_id) AS vip_buyers,
+        COALESCE(CAST(SUM(CASE WHEN v.customer_id IS NOT NULL THEN c.net_revenue END) AS DOUBLE), 0) AS vip_net_revenue_12m,
+        COALESCE(CAST(SUM(CASE WHEN v.customer_id IS NOT NULL THEN c.margin END) AS DOUBLE), 0) AS vip_margin_12m,
+        COUNT(*) AS buyers_12m,
+        CAST(SUM(c.net_revenue) AS DOUBLE) AS net_revenue_12m,
+        CAST(SUM(c.margin) AS DOUBLE) AS margin_12m
+    -- the VIPs first: the engine builds its hash table from the first table of a join
+    FROM vips AS v
+    RIGHT JOIN int_customer_categories AS c ON v.customer_id = c.customer_id
+    GROUP BY c.category
 ),
 
 vip_count AS (

@@ -33,11 +33,8 @@ category_revenue AS (
     SELECT
         customer_id,
         category,
-        CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) AS DOUBLE) AS net_revenue,
-        ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) AS DOUBLE) DESC, category) AS category_rank
-    FROM int_line_values
-    WHERE period = '12m'
-    GROUP BY customer_id, category
+        ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY CAST(net_revenue AS DOUBLE) DESC, category) AS category_rank
+    FROM int_customer_categories
 ),
 
 categories AS (
