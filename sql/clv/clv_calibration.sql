@@ -2,29 +2,21 @@
 -- `lifetimes` library: orders on the same day are one purchase, frequency counts repeat
 -- purchase days (the first day excluded), recency and age are days from the first purchase to
 -- the last one and to the observation end (D - 1 day). Mean repeat value excludes the first day.
-WITH line_values AS (
-    -- summed per order before the join: one narrow key instead of (customer, order, day)
-    SELECT order_id, SUM(CAST(quantity * unit_price AS DECIMAL(38, 9))) AS value
-    FROM stg_order_lines
-    GROUP BY order_id
-),
 
--- an order without lines is a purchase worth 0
-order_values AS (
-    SELECT
-        o.customer_id,
-        CAST(o.order_ts AS DATE) AS order_day,
-        COALESCE(CAST(v.value AS DOUBLE), 0) AS value
-    FROM stg_orders AS o
-    LEFT JOIN line_values AS v ON v.order_id = o.order_id
+-- The orders and their lines in one aggregate per (customer, day): stg_order_lines carries its
+-- order's customer and time, so no per-order sum is joined back to the orders. Every order is a
+-- row worth 0, so an order without lines is still a purchase.
+WITH purchase_values AS (
+    SELECT customer_id, CAST(order_ts AS DATE) AS order_day, CAST(0 AS DECIMAL(38, 9)) AS value
+    FROM stg_orders
+    UNION ALL
+    SELECT customer_id, CAST(order_ts AS DATE) AS order_day, CAST(quantity * unit_price AS DECIMAL(38, 9)) AS value
+    FROM stg_order_lines
 ),
 
 purchase_days AS (
-    SELECT
-        customer_id,
-        order_day,
-        CAST(SUM(CAST(value AS DECIMAL(38, 9))) AS DOUBLE) AS value
-    FROM order_values
+    SELECT customer_id, order_day, SUM(value) AS value
+    FROM purchase_values
     GROUP BY customer_id, order_day
 )
 
@@ -38,10 +30,7 @@ SELECT
     $observation_end - MIN(order_day) AS age_days,
     CASE
         WHEN COUNT(*) > 1
-        THEN CAST(
-            SUM(CAST(value AS DECIMAL(38, 9))) - CAST(FIRST_VALUE(value ORDER BY order_day) AS DECIMAL(38, 9))
-            AS DOUBLE
-        ) / (COUNT(*) - 1)
+        THEN CAST(SUM(value) - FIRST_VALUE(value ORDER BY order_day) AS DOUBLE) / (COUNT(*) - 1)
         ELSE 0
     END AS mean_repeat_value
 FROM purchase_days
