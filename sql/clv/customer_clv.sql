@@ -20,14 +20,13 @@ WITH spend_model AS (
 ),
 -- Lifetime margin rate: margin over net revenue of every line before D, net of returns.
 lifetime_margin AS (
-    SELECT customer_id, CAST(SUM(CAST(margin AS DECIMAL(38, 9))) AS DOUBLE) / NULLIF(CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) AS DOUBLE), 0) AS margin_rate
-    FROM int_line_values
-    GROUP BY customer_id
+    SELECT customer_id, CAST(margin AS DOUBLE) / NULLIF(CAST(net_revenue AS DOUBLE), 0) AS margin_rate
+    FROM int_customer_lifetime
 ),
 -- The population's lifetime margin rate: the fallback for customers without net revenue.
 population_margin AS (
-    SELECT CAST(SUM(CAST(margin AS DECIMAL(38, 9))) AS DOUBLE) / NULLIF(CAST(SUM(CAST(net_revenue AS DECIMAL(38, 9))) AS DOUBLE), 0) AS margin_rate
-    FROM int_line_values
+    SELECT CAST(SUM(margin) AS DOUBLE) / NULLIF(CAST(SUM(net_revenue) AS DOUBLE), 0) AS margin_rate
+    FROM int_customer_lifetime
 ),
 predicted AS (
     SELECT

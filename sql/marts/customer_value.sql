@@ -23,9 +23,8 @@ prior_12m AS (
 ),
 
 lifetime AS (
-    SELECT customer_id, CAST(SUM(CAST(margin AS DECIMAL(38, 9))) AS DOUBLE) AS lifetime_margin
-    FROM int_line_values
-    GROUP BY customer_id
+    SELECT customer_id, CAST(margin AS DOUBLE) AS lifetime_margin
+    FROM int_customer_lifetime
 ),
 
 -- Categories bought in 12m, ranked by net revenue (ties by name).
