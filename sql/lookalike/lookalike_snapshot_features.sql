@@ -72,6 +72,10 @@ returned AS (
 
 -- Lines of the 12m orders, with the returns known at S. The small table of each join comes
 -- first, kept whole by RIGHT JOIN: the engine builds its hash table from the first table.
+-- A line's snapshot comes from its order's time, which stg_order_lines carries: the two 12m
+-- windows do not overlap (the training S is D - 12 months, where the current window starts), so
+-- a line is in one window at most, and no line is joined to its order (11.7 s -> 10.8 s on the
+-- second dataset at 1M).
 order_lines AS (
     SELECT
         l.snapshot,
@@ -87,10 +91,17 @@ order_lines AS (
         r.returned_quantity
     FROM returned AS r
     RIGHT JOIN (
-        SELECT o.snapshot, o.customer_id, l.order_id, l.sku, l.category, l.quantity, l.unit_price, l.list_price, l.unit_cost
-        FROM orders AS o
-        JOIN stg_order_lines AS l ON l.order_id = o.order_id
-        WHERE o.in_12m
+        SELECT *
+        FROM (
+            SELECT
+                CASE
+                    WHEN order_ts >= $start_12m THEN 'current'
+                    WHEN order_ts >= $training_start_12m AND order_ts < $training_as_of THEN 'training'
+                END AS snapshot,
+                customer_id, order_id, sku, category, quantity, unit_price, list_price, unit_cost
+            FROM stg_order_lines
+        ) AS dated
+        WHERE snapshot IS NOT NULL
     ) AS l ON r.snapshot = l.snapshot AND r.order_id = l.order_id AND r.sku = l.sku
 ),
 
