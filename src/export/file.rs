@@ -85,10 +85,11 @@ fn value_of(value: RankBy) -> Expr {
 /// sort over its threads and gathers the batches back in whatever order they finish, and the
 /// CSV writer keeps no order its input does not declare (tests/it/audience_file_order.rs).
 fn sorted_by_customer(members: DataFrame, mut columns: Vec<Expr>) -> Result<DataFrame, Error> {
-    let names: Vec<Expr> =
-        members.clone().select(columns.clone())?.schema().fields().iter().map(|f| ident(f.name())).collect();
     columns.push(ident(CUSTOMER_ID));
-    Ok(members.select(columns)?.sort(vec![ident(CUSTOMER_ID).sort(true, false)])?.select(names)?)
+    let computed = members.select(columns)?;
+    let fields = computed.schema().fields();
+    let picked: Vec<Expr> = fields.iter().map(|f| f.name()).filter(|n| *n != CUSTOMER_ID).map(ident).collect();
+    Ok(computed.sort(vec![ident(CUSTOMER_ID).sort(true, false)])?.select(picked)?)
 }
 
 const CUSTOMER_ID: &str = "_customer_id";
