@@ -29,7 +29,6 @@ orders AS (
     SELECT
         s.snapshot,
         o.customer_id,
-        o.order_id,
         o.order_ts,
         LOWER(TRIM(o.channel)) AS channel,
         o.order_ts >= s.start_12m AS in_12m,
@@ -80,8 +79,6 @@ order_lines AS (
     SELECT
         l.snapshot,
         l.customer_id,
-        l.order_id,
-        l.sku,
         l.category,
         l.quantity,
         l.unit_price,
@@ -153,17 +150,11 @@ reviews AS (
 
 -- A referral counts when it was made before S and the referred customer's first completed order
 -- falls in the 12m window of S (as customer_value counts referrals_12m).
-first_orders AS (
-    SELECT customer_id, MIN(order_ts) AS first_order_ts
-    FROM stg_orders
-    GROUP BY customer_id
-),
-
 referrals AS (
     SELECT s.snapshot, r.referrer_id AS customer_id, COUNT(DISTINCT r.referred_id) AS referrals_12m
     FROM snapshots AS s
     JOIN stg_referrals AS r ON r.referral_ts < s.snapshot_ts
-    JOIN first_orders AS f ON f.customer_id = r.referred_id
+    JOIN int_referred_first_orders AS f ON f.customer_id = r.referred_id
     WHERE f.first_order_ts >= s.start_12m AND f.first_order_ts < s.snapshot_ts
     GROUP BY s.snapshot, r.referrer_id
 ),

@@ -53,18 +53,9 @@ reviews AS (
 ),
 
 -- A referral counts when the referred customer's first completed order falls in the window.
--- Only the referred customers' orders are read (a join with the few referred ids first): naming
--- `orders` here would compute it a second time, over every order.
-referred_first_orders AS (
-    SELECT o.customer_id, MIN(o.order_ts) AS first_order_ts
-    FROM (SELECT DISTINCT referred_id FROM stg_referrals) AS r
-    JOIN stg_orders AS o ON o.customer_id = r.referred_id
-    GROUP BY o.customer_id
-),
-
 referrals AS (
     SELECT r.referrer_id AS customer_id, COUNT(DISTINCT r.referred_id) AS referrals_12m
-    FROM referred_first_orders AS f
+    FROM int_referred_first_orders AS f
     JOIN stg_referrals AS r ON r.referred_id = f.customer_id
     WHERE f.first_order_ts >= $start_12m
     GROUP BY r.referrer_id
