@@ -19,6 +19,11 @@ fn scrambled_ids() -> Vec<String> {
     (0..MEMBERS).map(|i| format!("C{:06}", (i * 3_989) % MEMBERS)).collect()
 }
 
+/// The number in a customer id.
+fn number(id: &str) -> usize {
+    id[1..].parse().unwrap()
+}
+
 /// A Meta-shaped model: bookkeeping columns (`_…`) and two file columns. Every seventh member is
 /// left out, every eleventh has no positive value.
 fn members_table() -> MemTable {
@@ -32,18 +37,17 @@ fn members_table() -> MemTable {
         Field::new("EXTERN_ID", DataType::Utf8, false),
     ]));
     let ids = scrambled_ids();
-    let number = |id: &str| id[1..].parse::<usize>().unwrap();
     let batch = |rows: &[String]| {
         let column = |values: Vec<Option<String>>| Arc::new(StringArray::from(values)) as ArrayRef;
         let each = |f: &dyn Fn(&str) -> Option<String>| column(rows.iter().map(|id| f(id)).collect());
         let values: Vec<f64> =
-            rows.iter().map(|id| if number(id) % 11 == 0 { 0.0 } else { number(id) as f64 + 0.125 }).collect();
+            rows.iter().map(|id| if number(id).is_multiple_of(11) { 0.0 } else { number(id) as f64 + 0.125 }).collect();
         RecordBatch::try_new(
             schema.clone(),
             vec![
                 each(&|_| Some("vip".into())),
                 each(&|id| Some(id.into())),
-                each(&|id| (number(id) % 7 == 0).then(|| "no_consent".into())),
+                each(&|id| (number(id).is_multiple_of(7)).then(|| "no_consent".into())),
                 Arc::new(Float64Array::from(values)),
                 each(&|_| Some("US".into())),
                 each(&|id| Some(format!("hash-of-{id}"))),
@@ -79,9 +83,8 @@ async fn a_value_based_file_is_in_customer_order_on_any_number_of_threads() {
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("EMAIL,EXTERN_ID,LOOKALIKE_VALUE"));
     let ids: Vec<&str> = lines.map(|line| line.split(',').nth(1).unwrap()).collect();
-    let number = |id: &str| id[1..].parse::<usize>().unwrap();
     let expected: Vec<String> =
-        (0..MEMBERS).filter(|n| n % 7 != 0 && n % 11 != 0).map(|n| format!("C{n:06}")).collect();
+        (0..MEMBERS).filter(|n| !n.is_multiple_of(7) && !n.is_multiple_of(11)).map(|n| format!("C{n:06}")).collect();
     assert_eq!(written.rows as usize, expected.len());
     let out_of_order = ids.windows(2).filter(|pair| number(pair[0]) >= number(pair[1])).count();
     assert_eq!(out_of_order, 0, "rows out of customer order, first: {:?}", &ids[..5]);
