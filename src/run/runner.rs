@@ -9,13 +9,14 @@ use datafusion::common::ParamValues;
 use datafusion::common::config::TableParquetOptions;
 use std::collections::HashMap;
 
+use ::parquet::file::properties::WriterPropertiesBuilder;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::format_as_file_type;
 use datafusion::datasource::file_format::parquet::ParquetFormatFactory;
 use datafusion::logical_expr::LogicalPlanBuilder;
-use datafusion::physical_plan::{collect, display::DisplayableExecutionPlan};
+use datafusion::physical_plan::{ExecutionPlan, collect, display::DisplayableExecutionPlan, execute_stream};
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
@@ -88,9 +89,14 @@ pub async fn materialize(
     let (name, file, sql) = (model.name.as_str(), model.file.as_str(), model.sql.as_str());
     let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
     let url = location.url_of(dir, true);
-    let options = writer_options(ctx, model.declaration.publish);
-    let written = write_parquet(ctx, name, frame, &url, options).await.map_err(|e| sql_error(file, sql, &e))?;
-    let rows = count_of(&written);
+    let published = model.declaration.publish;
+    let options = writer_options(ctx, published);
+    let rows = if published {
+        write_published(ctx, name, frame, location, dir, &options).await
+    } else {
+        write_parquet(ctx, name, frame, &url, options).await.map(|written| count_of(&written))
+    }
+    .map_err(|e| sql_error(file, sql, &e))?;
     parquet::keep_one_write(location, dir, rows).await?;
     if rows == 0 {
         // Readers of an empty table still need its schema: keep one empty file.
@@ -121,6 +127,30 @@ fn writer_options(ctx: &SessionContext, published: bool) -> TableParquetOptions 
     options
 }
 
+/// A published table: the query's rows in its `ORDER BY`, in files with the same bytes whatever
+/// the thread count (`io::parquet::write_in_order`), as many encoding at once as the engine has
+/// partitions.
+async fn write_published(
+    ctx: &SessionContext,
+    name: &str,
+    frame: DataFrame,
+    location: &Location,
+    dir: &StorePath,
+    options: &TableParquetOptions,
+) -> datafusion::error::Result<u64> {
+    // The Arrow writer stores the Arrow schema in the file itself; DataFusion's check that the
+    // options carry it applies to its own sink.
+    let mut options = options.clone();
+    options.global.skip_arrow_metadata = true;
+    let properties = WriterPropertiesBuilder::try_from(&options)?.build();
+    let physical = frame.create_physical_plan().await?;
+    let stream = execute_stream(Arc::clone(&physical), ctx.task_ctx())?;
+    let parallel = ctx.state().config().target_partitions();
+    let rows = parquet::write_in_order(location, dir, stream, properties, parallel).await?;
+    log_plan(name, physical.as_ref());
+    Ok(rows)
+}
+
 /// `DataFrame::write_parquet`, run through its physical plan so the plan can be logged with
 /// each operator's metrics afterwards (`--log vipseg::plan=debug`: EXPLAIN ANALYZE of every table).
 async fn write_parquet(
@@ -135,12 +165,13 @@ async fn write_parquet(
     let plan = LogicalPlanBuilder::copy_to(plan, url.to_string(), format, HashMap::new(), vec![])?.build()?;
     let physical = state.create_physical_plan(&plan).await?;
     let written = collect(Arc::clone(&physical), ctx.task_ctx()).await?;
-    tracing::debug!(
-        target: "vipseg::plan",
-        "{name}:\n{}",
-        DisplayableExecutionPlan::with_metrics(physical.as_ref()).indent(true)
-    );
+    log_plan(name, physical.as_ref());
     Ok(written)
+}
+
+/// The plan with every operator's metrics (`--log vipseg::plan=debug`: EXPLAIN ANALYZE).
+fn log_plan(name: &str, physical: &dyn ExecutionPlan) {
+    tracing::debug!(target: "vipseg::plan", "{name}:\n{}", DisplayableExecutionPlan::with_metrics(physical).indent(true));
 }
 
 /// Registers a folder of Parquet files this run wrote as table `name`, with a known schema.

@@ -2,7 +2,11 @@
 //! backfill for D on a dataset that has grown since gives what the run on D gave.
 
 use crate::shop::{SEED, small_shop};
-use crate::stores::{FAIL_FAST, Target, View, assert_same_tables, read_view, run_target, write_target_config};
+use std::collections::BTreeMap;
+
+use crate::stores::{
+    FAIL_FAST, Target, View, assert_same_tables, read_published_bytes, read_view, run_target, write_target_config,
+};
 use crate::support::{Outcome, TestProject, date, vipseg_run};
 
 const D: &str = "2026-07-01";
@@ -26,12 +30,17 @@ fn two_runs_on_the_same_input_publish_identical_tables() {
     // Bit for bit, floats included: a consumer diffing two nights, or a hash of the export,
     // must not see changes where the data did not change.
     assert_same_tables(&second, &first, "the second run on the same input");
+    // Files, not only rows: a row order that moves (audience files are sorted by customer),
+    // or a writer setting that depends on the run, changes the bytes a consumer hashes.
+    let local = Target::local(project.path());
+    let first_bytes = read_published_bytes(&local.location("out"), date(D));
+    assert!(first_bytes.keys().any(|name| name.starts_with("audiences/")), "audience files: {:?}", first_bytes.keys());
+    assert_same_bytes(&read_published_bytes(&local.location("out"), date(D)), &first_bytes, "the second run");
     for key in ["data_quality", "tests", "inputs"] {
         assert_eq!(first_outcome.json[key], second_outcome.json[key], "run results: {key}");
     }
 
     // Nor may the machine matter: other parallelism, one model at a time or four, same bits.
-    let local = Target::local(project.path());
     for (partitions, models) in [(1, 1), (5, 4)] {
         let config = write_target_config(project.path(), "other", &local, FAIL_FAST);
         let text = std::fs::read_to_string(&config).unwrap();
@@ -40,9 +49,18 @@ fn two_runs_on_the_same_input_publish_identical_tables() {
         let outcome = Outcome::of(&mut vipseg_run(&config, D, &[]));
         assert_eq!(outcome.code, Some(0), "{}", outcome.describe());
         let view = read_view(&local.location("out"), date(D)).unwrap();
-        assert_same_tables(&view, &first, &format!("target_partitions = {partitions}, concurrent_models = {models}"));
+        let machine = format!("target_partitions = {partitions}, concurrent_models = {models}");
+        assert_same_tables(&view, &first, &machine);
+        assert_same_bytes(&read_published_bytes(&local.location("out"), date(D)), &first_bytes, &machine);
         assert_eq!(outcome.json["tests"], first_outcome.json["tests"], "tests, in the same order");
     }
+}
+
+/// Asserts every published file has the same bytes; names the tables whose files differ.
+fn assert_same_bytes(actual: &BTreeMap<String, Vec<Vec<u8>>>, expected: &BTreeMap<String, Vec<Vec<u8>>>, what: &str) {
+    assert_eq!(actual.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>(), "{what}: the tables published");
+    let differing: Vec<&String> = expected.keys().filter(|name| actual[*name] != expected[*name]).collect();
+    assert!(differing.is_empty(), "{what}: other bytes in {differing:?}");
 }
 
 #[test]

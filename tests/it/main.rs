@@ -20,6 +20,7 @@ mod lookalike;
 mod models_graph;
 mod normalize;
 mod pipeline_run;
+mod published_files;
 mod report;
 mod sql_functions;
 

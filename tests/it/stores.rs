@@ -237,6 +237,25 @@ pub fn read_view(location: &Location, as_of: NaiveDate) -> Option<View> {
     })
 }
 
+/// The bytes of every file the latest commit of `as_of` names, by table (audience files
+/// included), in the commit's order; the report is left out, as it names its run.
+pub fn read_published_bytes(location: &Location, as_of: NaiveDate) -> BTreeMap<String, Vec<Vec<u8>>> {
+    block_on(async {
+        let commit: Commit = publish::latest_commit(location, as_of).await.expect("read the latest commit").unwrap();
+        let mut tables = BTreeMap::new();
+        for (name, table) in commit.tables.iter().filter(|(name, _)| name.as_str() != "report") {
+            let mut files = Vec::new();
+            for file in &table.files {
+                let path = StorePath::from(format!("{}/{file}", location.prefix.as_ref()).trim_start_matches('/'));
+                let bytes = location.store.get(&path).await.expect("a published file").bytes().await.expect("read it");
+                files.push(bytes.to_vec());
+            }
+            tables.insert(name.clone(), files);
+        }
+        tables
+    })
+}
+
 /// Asserts two views hold the same tables with the same rows (run ids and sequence numbers
 /// may differ), bit for bit; the message names every table and column that differs.
 pub fn assert_same_tables(actual: &View, expected: &View, what: &str) {
