@@ -100,7 +100,9 @@ fn file_columns(frame: &DataFrame) -> Vec<String> {
     fields.iter().map(|f| f.name().clone()).filter(|n| !n.starts_with(BOOKKEEPING)).collect()
 }
 
-/// Writes `frame` as one CSV file with a header; returns the rows written.
+/// Writes `frame` as one CSV file with a header; returns the rows written. One file at a fixed
+/// path needs no `keep_one_write` (io/parquet.rs) on Ballista: an attempt that dies leaves no
+/// file of its own beside the rerun's, only the same path, which the rerun's write replaces.
 pub async fn write_csv(frame: DataFrame, url: &str) -> Result<u64, Error> {
     let options = CsvOptions { has_header: Some(true), null_value: Some(String::new()), ..CsvOptions::default() };
     let written =
