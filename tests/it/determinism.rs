@@ -11,19 +11,29 @@ use crate::support::{Outcome, TestProject, date, vipseg_run};
 
 const D: &str = "2026-07-01";
 
+/// Every published file's bytes, by table.
+type Files = BTreeMap<String, Vec<Vec<u8>>>;
+
 fn run(project: &TestProject, as_of: &str) -> (Outcome, View) {
+    let (outcome, view, _) = run_with_files(project, as_of);
+    (outcome, view)
+}
+
+/// A run, with what it published as rows and as files (read before a later run replaces them).
+fn run_with_files(project: &TestProject, as_of: &str) -> (Outcome, View, Files) {
     let local = Target::local(project.path());
     let outcome = run_target(project.path(), "local", &local, as_of, FAIL_FAST, "");
     assert_eq!(outcome.code, Some(0), "run for {as_of}: {}", outcome.describe());
-    (outcome, read_view(&local.location("out"), date(as_of)).expect("published"))
+    let view = read_view(&local.location("out"), date(as_of)).expect("published");
+    (outcome, view, read_published_bytes(&local.location("out"), date(as_of)))
 }
 
 #[test]
 fn two_runs_on_the_same_input_publish_identical_tables() {
     let project = TestProject::new();
     small_shop(SEED).known_before(date(D)).write(&project, "part-0.parquet");
-    let (first_outcome, first) = run(&project, D);
-    let (second_outcome, second) = run(&project, D);
+    let (first_outcome, first, first_files) = run_with_files(&project, D);
+    let (second_outcome, second, second_files) = run_with_files(&project, D);
     assert_ne!(first.run_id, second.run_id);
     assert_eq!(second.seq, first.seq + 1);
     assert!(first.tables.values().all(|rows| !rows.is_empty()), "every table has rows: {:?}", first.tables.keys());
@@ -32,15 +42,14 @@ fn two_runs_on_the_same_input_publish_identical_tables() {
     assert_same_tables(&second, &first, "the second run on the same input");
     // Files, not only rows: a row order that moves (audience files are sorted by customer),
     // or a writer setting that depends on the run, changes the bytes a consumer hashes.
-    let local = Target::local(project.path());
-    let first_bytes = read_published_bytes(&local.location("out"), date(D));
-    assert!(first_bytes.keys().any(|name| name.starts_with("audiences/")), "audience files: {:?}", first_bytes.keys());
-    assert_same_bytes(&read_published_bytes(&local.location("out"), date(D)), &first_bytes, "the second run");
+    assert!(first_files.keys().any(|name| name.starts_with("audiences/")), "audience files: {:?}", first_files.keys());
+    assert_same_bytes(&second_files, &first_files, "the second run");
     for key in ["data_quality", "tests", "inputs"] {
         assert_eq!(first_outcome.json[key], second_outcome.json[key], "run results: {key}");
     }
 
     // Nor may the machine matter: other parallelism, one model at a time or four, same bits.
+    let local = Target::local(project.path());
     for (partitions, models) in [(1, 1), (5, 4)] {
         let config = write_target_config(project.path(), "other", &local, FAIL_FAST);
         let text = std::fs::read_to_string(&config).unwrap();
@@ -51,13 +60,13 @@ fn two_runs_on_the_same_input_publish_identical_tables() {
         let view = read_view(&local.location("out"), date(D)).unwrap();
         let machine = format!("target_partitions = {partitions}, concurrent_models = {models}");
         assert_same_tables(&view, &first, &machine);
-        assert_same_bytes(&read_published_bytes(&local.location("out"), date(D)), &first_bytes, &machine);
+        assert_same_bytes(&read_published_bytes(&local.location("out"), date(D)), &first_files, &machine);
         assert_eq!(outcome.json["tests"], first_outcome.json["tests"], "tests, in the same order");
     }
 }
 
 /// Asserts every published file has the same bytes; names the tables whose files differ.
-fn assert_same_bytes(actual: &BTreeMap<String, Vec<Vec<u8>>>, expected: &BTreeMap<String, Vec<Vec<u8>>>, what: &str) {
+fn assert_same_bytes(actual: &Files, expected: &Files, what: &str) {
     assert_eq!(actual.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>(), "{what}: the tables published");
     let differing: Vec<&String> = expected.keys().filter(|name| actual[*name] != expected[*name]).collect();
     assert!(differing.is_empty(), "{what}: other bytes in {differing:?}");
