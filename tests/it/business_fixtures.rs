@@ -992,3 +992,40 @@ async fn a_failing_data_test_blocks_publishing_and_keeps_the_previous_run() {
     assert!(results.published.is_none());
     assert_eq!(project.published("customer_segments", D).await, published, "readers still see the previous run");
 }
+
+/// `categories_12m` lists a customer's 12m categories by net revenue, highest first (ties by
+/// name), whatever order the lines come in: customer_value's list relies on the engine keeping
+/// the window's ranking into the aggregate (sql/marts/customer_value.sql), so 2,000 customers
+/// each buy six categories in an order of revenue that is neither the names' nor the lines'.
+#[tokio::test]
+async fn category_lists_are_ranked_by_net_revenue() {
+    const CUSTOMERS: usize = 2_000;
+    let categories = ["apparel", "books", "garden", "kitchen", "tech", "toys"];
+    let revenue = |customer: usize, category: usize| 10.0 * ((category * 5 + customer) % 6 + 1) as f64;
+    let mut shop = Rows::default();
+    let (mut orders, mut lines, mut customers) = (Vec::new(), Vec::new(), Vec::new());
+    for c in 0..CUSTOMERS {
+        let (id, order_id) = (format!("c{c:05}"), format!("o{c:05}"));
+        orders.push(completed(&order_id, &id, "2026-01-10T10:00:00Z"));
+        for (k, category) in categories.iter().enumerate() {
+            // Customer 7's books and garden tie: the name decides.
+            let price = if c == 7 && k == 2 { revenue(c, 1) } else { revenue(c, k) };
+            lines.push(line(&order_id, &format!("s{k}"), category, 1, price, price, 1.0));
+        }
+        customers.push(customer(&id));
+    }
+    shop.add("orders", orders);
+    shop.add("order_lines", lines);
+    shop.add("customers", customers);
+    let project = shop.project();
+    assert_success(&project.run(D).await);
+    let values = by_customer(&project.published("customer_value", D).await);
+    assert_eq!(values.len(), CUSTOMERS);
+    for c in 0..CUSTOMERS {
+        let price = |k: usize| if c == 7 && k == 2 { revenue(c, 1) } else { revenue(c, k) };
+        let mut expected: Vec<usize> = (0..categories.len()).collect();
+        expected.sort_by(|&a, &b| price(b).total_cmp(&price(a)).then(categories[a].cmp(categories[b])));
+        let expected: Vec<&str> = expected.iter().map(|&k| categories[k]).collect();
+        assert_eq!(values[&format!("c{c:05}")]["categories_12m"], json!(expected), "customer c{c:05}");
+    }
+}
