@@ -137,10 +137,14 @@ impl<'a> OrderedFiles<'a> {
             self.start_file().await?;
         }
         self.rows += batch.num_rows() as u64;
-        if let Some(file) = &self.current {
-            // A send fails only when the file's task has ended with an error, which the wait
-            // for the tasks reports.
-            let _ = file.send(batch).await;
+        let Some(file) = &self.current else { return Ok(()) };
+        if file.send(batch).await.is_err() {
+            // The file's task has ended, with an error: report it now rather than after the
+            // rest of the stream.
+            self.current = None;
+            while !self.tasks.is_empty() {
+                self.wait_for_one().await?;
+            }
         }
         Ok(())
     }

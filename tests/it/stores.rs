@@ -213,16 +213,7 @@ pub fn read_view(location: &Location, as_of: NaiveDate) -> Option<View> {
             }
             let mut rows = Vec::new();
             for file in &table.files {
-                let path = StorePath::from(format!("{}/{file}", location.prefix.as_ref()).trim_start_matches('/'));
-                let bytes = location
-                    .store
-                    .get(&path)
-                    .await
-                    .unwrap_or_else(|e| panic!("commit {} names {file}, which is unreadable: {e}", commit.seq))
-                    .bytes()
-                    .await
-                    .expect("read published file");
-                rows.extend(parquet_rows(bytes));
+                rows.extend(parquet_rows(read_committed(location, &commit, file).await));
             }
             assert_eq!(
                 rows.len() as u64,
@@ -246,14 +237,23 @@ pub fn read_published_bytes(location: &Location, as_of: NaiveDate) -> BTreeMap<S
         for (name, table) in commit.tables.iter().filter(|(name, _)| name.as_str() != "report") {
             let mut files = Vec::new();
             for file in &table.files {
-                let path = StorePath::from(format!("{}/{file}", location.prefix.as_ref()).trim_start_matches('/'));
-                let bytes = location.store.get(&path).await.expect("a published file").bytes().await.expect("read it");
-                files.push(bytes.to_vec());
+                files.push(read_committed(location, &commit, file).await.as_ref().to_vec());
             }
             tables.insert(name.clone(), files);
         }
         tables
     })
+}
+
+/// A file a commit names (a path relative to the output root); panics when it is unreadable.
+async fn read_committed(
+    location: &Location,
+    commit: &Commit,
+    file: &str,
+) -> impl parquet::file::reader::ChunkReader + AsRef<[u8]> + 'static {
+    let path = StorePath::from(format!("{}/{file}", location.prefix.as_ref()).trim_start_matches('/'));
+    let read = async { location.store.get(&path).await?.bytes().await };
+    read.await.unwrap_or_else(|e| panic!("commit {} names {file}, which is unreadable: {e}", commit.seq))
 }
 
 /// Asserts two views hold the same tables with the same rows (run ids and sequence numbers
