@@ -46,15 +46,18 @@ predicted AS (
         END AS expected_order_value,
         LEAST(GREATEST(COALESCE(m.margin_rate, pm.margin_rate, 0), 0), 1) AS margin_rate
     -- the small side first: the engine keeps the left side of a cross join in memory and streams
-    -- the right one through it (the other way round it emits one batch per left row)
-    FROM spend_model AS g
-    CROSS JOIN population_margin AS pm
-    CROSS JOIN clv_calibration AS c
-    LEFT JOIN clv_scores AS s
-        ON s.frequency = c.frequency
-        AND s.recency_days = c.recency_days
-        AND s.age_days = c.age_days
-    LEFT JOIN lifetime_margin AS m ON m.customer_id = c.customer_id
+    -- the right one through it (the other way round it emits one batch per left row). The lookups
+    -- come first too, kept whole by RIGHT JOIN, so each hash table holds a narrow lookup, not the
+    -- customers (docs/performance.md, rule 4)
+    FROM clv_scores AS s
+    RIGHT JOIN (
+        lifetime_margin AS m
+        RIGHT JOIN (spend_model AS g CROSS JOIN population_margin AS pm CROSS JOIN clv_calibration AS c)
+        ON m.customer_id = c.customer_id
+    )
+    ON s.frequency = c.frequency
+    AND s.recency_days = c.recency_days
+    AND s.age_days = c.age_days
 )
 SELECT
     customer_id,

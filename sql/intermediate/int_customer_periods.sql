@@ -69,13 +69,20 @@ measures AS (
         COALESCE(t.tickets, 0) AS support_tickets,
         COALESCE(t.ticket_costs, 0)
             + COALESCE(l.returns_count, 0) * CAST($return_handling_cost AS DOUBLE) AS indirect_cost
-    -- the small side first: the engine keeps the left side of a cross join in memory and streams
-    -- the right one through it (the other way round it emits one batch per left row)
-    FROM periods AS p
-    CROSS JOIN buyers AS b
-    LEFT JOIN orders AS o ON o.customer_id = b.customer_id AND o.period = p.period
-    LEFT JOIN lines AS l ON l.customer_id = b.customer_id AND l.period = p.period
-    LEFT JOIN tickets AS t ON t.customer_id = b.customer_id AND t.period = p.period
+    -- The small side first: the engine keeps the left side of a cross join in memory and streams
+    -- the right one through it (the other way round it emits one batch per left row). Likewise
+    -- the period's sums come before the customers, kept whole by RIGHT JOIN: a hash join builds
+    -- its table from the first input, and a chain from the customers built one of all of them,
+    -- wider at each join.
+    FROM tickets AS t
+    RIGHT JOIN (
+        lines AS l
+        RIGHT JOIN (
+            orders AS o
+            RIGHT JOIN (periods AS p CROSS JOIN buyers AS b)
+            ON o.customer_id = b.customer_id AND o.period = p.period
+        ) ON l.customer_id = b.customer_id AND l.period = p.period
+    ) ON t.customer_id = b.customer_id AND t.period = p.period
 ),
 
 -- Margin per unit of net revenue over all sales of the period: margin_weighted_spend re-weights

@@ -52,5 +52,6 @@ SELECT
     r.ad_consent,
     r.consent_ts,
     COALESCE(r.row_problem, CASE WHEN c.customer_id IS NOT NULL THEN 'conflicting_duplicate' END) AS reject_reason
-FROM row_checks AS r
-LEFT JOIN conflicting AS c ON c.customer_id = r.customer_id
+-- the few conflicting keys first, kept whole by RIGHT JOIN: the hash table holds them, not every row
+FROM conflicting AS c
+RIGHT JOIN row_checks AS r ON c.customer_id = r.customer_id

@@ -59,5 +59,6 @@ SELECT
     r.status,
     r.channel,
     COALESCE(r.row_problem, CASE WHEN c.order_id IS NOT NULL THEN 'conflicting_duplicate' END) AS reject_reason
-FROM row_checks AS r
-LEFT JOIN conflicting AS c ON c.order_id = r.order_id
+-- the few conflicting keys first, kept whole by RIGHT JOIN: the hash table holds them, not every row
+FROM conflicting AS c
+RIGHT JOIN row_checks AS r ON c.order_id = r.order_id

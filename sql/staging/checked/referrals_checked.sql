@@ -33,5 +33,6 @@ SELECT
     r.referred_id,
     r.referral_ts,
     COALESCE(r.row_problem, CASE WHEN c.referred_id IS NOT NULL THEN 'conflicting_duplicate' END) AS reject_reason
-FROM row_checks AS r
-LEFT JOIN conflicting AS c ON c.referred_id = r.referred_id
+-- the few conflicting keys first, kept whole by RIGHT JOIN: the hash table holds them, not every row
+FROM conflicting AS c
+RIGHT JOIN row_checks AS r ON c.referred_id = r.referred_id

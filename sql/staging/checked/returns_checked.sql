@@ -19,6 +19,7 @@ SELECT
     r.refund_amount,
     r.return_ts,
     COALESCE(r.row_problem, CASE WHEN c.order_id IS NOT NULL THEN 'conflicting_duplicate' END) AS reject_reason
-FROM return_checks AS r
-LEFT JOIN conflicting AS c
+-- the few conflicting keys first, kept whole by RIGHT JOIN: the hash table holds them, not every row
+FROM conflicting AS c
+RIGHT JOIN return_checks AS r
     ON c.order_id = r.order_id AND c.sku = r.sku AND c.return_ts = r.return_ts

@@ -35,5 +35,6 @@ SELECT
     r.ticket_ts,
     r.cost,
     COALESCE(r.row_problem, CASE WHEN c.customer_id IS NOT NULL THEN 'conflicting_duplicate' END) AS reject_reason
-FROM row_checks AS r
-LEFT JOIN conflicting AS c ON c.customer_id = r.customer_id AND c.ticket_ts = r.ticket_ts
+-- the few conflicting keys first, kept whole by RIGHT JOIN: the hash table holds them, not every row
+FROM conflicting AS c
+RIGHT JOIN row_checks AS r ON c.customer_id = r.customer_id AND c.ticket_ts = r.ticket_ts
