@@ -43,44 +43,34 @@ ranked AS (
         ROW_NUMBER() OVER (ORDER BY rank_value DESC, customer_id ASC) AS vip_rank
     FROM customers
     WHERE eligible AND rank_value > 0
-),
-
-tiered AS (
-    SELECT
-        c.*,
-        r.vip_rank,
-        x.n AS active_customers,
-        CASE
-            WHEN $vip_mode = 'dynamic' THEN
-                CASE
-                    WHEN r.vip_rank <= x.platinum_k THEN 'platinum'
-                    WHEN r.vip_rank <= x.gold_k THEN 'gold'
-                    WHEN r.vip_rank <= x.silver_k THEN 'silver'
-                END
-            -- static mode: eligible and value at least the tier's threshold
-            WHEN c.eligible AND c.rank_value >= $vip_threshold_platinum THEN 'platinum'
-            WHEN c.eligible AND c.rank_value >= $vip_threshold_gold THEN 'gold'
-            WHEN c.eligible AND c.rank_value >= $vip_threshold_silver THEN 'silver'
-        END AS tier,
-        CASE
-            WHEN r.vip_rank <= x.platinum_k THEN x.platinum_k
-            WHEN r.vip_rank <= x.gold_k THEN x.gold_k
-            WHEN r.vip_rank <= x.silver_k THEN x.silver_k
-        END AS tier_cutoff_rank
-    -- the small side first: the engine keeps the left side of a cross join in memory and streams
-    -- the right one through it (the other way round it emits one batch per left row)
-    FROM cutoffs AS x
-    CROSS JOIN customers AS c
-    LEFT JOIN ranked AS r ON r.customer_id = c.customer_id
 )
 
 SELECT
-    customer_id,
-    rank_value,
-    prior_rank_value,
-    eligible,
-    vip_rank,
-    tier,
-    active_customers,
-    tier_cutoff_rank
-FROM tiered
+    c.customer_id,
+    c.rank_value,
+    c.prior_rank_value,
+    c.eligible,
+    r.vip_rank,
+    x.n AS active_customers,
+    CASE
+        WHEN $vip_mode = 'dynamic' THEN
+            CASE
+                WHEN r.vip_rank <= x.platinum_k THEN 'platinum'
+                WHEN r.vip_rank <= x.gold_k THEN 'gold'
+                WHEN r.vip_rank <= x.silver_k THEN 'silver'
+            END
+        -- static mode: eligible and value at least the tier's threshold
+        WHEN c.eligible AND c.rank_value >= $vip_threshold_platinum THEN 'platinum'
+        WHEN c.eligible AND c.rank_value >= $vip_threshold_gold THEN 'gold'
+        WHEN c.eligible AND c.rank_value >= $vip_threshold_silver THEN 'silver'
+    END AS tier,
+    CASE
+        WHEN r.vip_rank <= x.platinum_k THEN x.platinum_k
+        WHEN r.vip_rank <= x.gold_k THEN x.gold_k
+        WHEN r.vip_rank <= x.silver_k THEN x.silver_k
+    END AS tier_cutoff_rank
+-- the small side first: the engine keeps the left side of a cross join in memory and streams
+-- the right one through it (the other way round it emits one batch per left row)
+FROM cutoffs AS x
+CROSS JOIN customers AS c
+LEFT JOIN ranked AS r ON r.customer_id = c.customer_id
