@@ -932,6 +932,26 @@ async fn identical_duplicate_orders_collapse_and_are_not_rejected() {
     assert_eq!(c1["gross_revenue_12m"], 2.0 * 10.0 + 30.0, "the duplicated line counts once");
 }
 
+/// The same customer record exported twice is one customer: both copies are accepted, and every
+/// table the records feed is what it is with one copy (a second row in staging would count the
+/// customer twice in segment_profiles and the audiences).
+#[tokio::test]
+async fn identical_duplicate_customers_collapse_and_are_not_rejected() {
+    let once = project(&valid_shop());
+    run_ok(&once).await;
+    let mut shop = valid_shop();
+    shop.add("customers", vec![customer("c2")]);
+    let twice = project(&shop);
+    let (results, rejected) = run_ok(&twice).await;
+    assert!(rejected.is_empty(), "{rejected:?}");
+    assert_eq!(quality(&results, "customers"), (3, 3, 0));
+    for table in ["segment_profiles", "customer_value", "customer_segments"] {
+        let rows = twice.published(table, D).await;
+        assert!(!rows.is_empty(), "{table} is empty");
+        assert_eq!(rows, once.published(table, D).await, "{table} differs with a copied customer record");
+    }
+}
+
 /// Two versions of one order: nothing tells which is right, so both are rejected, and so are
 /// the order's lines; the customer's other orders still count.
 #[tokio::test]

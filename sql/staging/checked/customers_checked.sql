@@ -23,8 +23,10 @@ repeated AS (
     HAVING COUNT(*) > 1
 ),
 
-conflicting AS (
-    SELECT customer_id
+-- Per repeated key: whether its valid rows disagree (more than one version). One row a key, so
+-- the final join also flags the rows that may be identical copies (`repeated_key`).
+repeated_versions AS (
+    SELECT customer_id, COUNT(*) > 1 AS conflicting
     FROM (
         SELECT DISTINCT
             r.customer_id, r.email, r.phone, r.first_name, r.last_name, r.city, r.region, r.postal_code,
@@ -34,9 +36,10 @@ conflicting AS (
         WHERE r.row_problem IS NULL
     ) AS versions
     GROUP BY customer_id
-    HAVING COUNT(*) > 1
 )
 
+-- `repeated_key`: another valid row has the same customer_id; only such rows can be copies, so only
+-- they pay for the DISTINCT in stg_customers.
 SELECT
     r.customer_id,
     r.email,
@@ -51,7 +54,8 @@ SELECT
     r.gender,
     r.ad_consent,
     r.consent_ts,
-    COALESCE(r.row_problem, CASE WHEN c.customer_id IS NOT NULL THEN 'conflicting_duplicate' END) AS reject_reason
--- the few conflicting keys first, kept whole by RIGHT JOIN: the hash table holds them, not every row
-FROM conflicting AS c
-RIGHT JOIN row_checks AS r ON c.customer_id = r.customer_id
+    COALESCE(r.row_problem, CASE WHEN v.conflicting THEN 'conflicting_duplicate' END) AS reject_reason,
+    v.customer_id IS NOT NULL AS repeated_key
+-- the few repeated keys first, kept whole by RIGHT JOIN: the hash table holds them, not every row
+FROM repeated_versions AS v
+RIGHT JOIN row_checks AS r ON v.customer_id = r.customer_id

@@ -40,8 +40,10 @@ repeated AS (
     HAVING COUNT(*) > 1
 ),
 
-conflicting AS (
-    SELECT order_id
+-- Per repeated key: whether its valid rows disagree (more than one version). One row a key, so
+-- the final join also flags the rows that may be identical copies (`repeated_key`).
+repeated_versions AS (
+    SELECT order_id, COUNT(*) > 1 AS conflicting
     FROM (
         SELECT DISTINCT r.order_id, r.customer_id, r.order_ts, r.status, r.channel
         FROM repeated AS k
@@ -49,16 +51,18 @@ conflicting AS (
         WHERE r.row_problem IS NULL
     ) AS versions
     GROUP BY order_id
-    HAVING COUNT(*) > 1
 )
 
+-- `repeated_key`: another valid row has the same order_id; only such rows can be copies, so only
+-- they pay for the DISTINCT in stg_orders.
 SELECT
     r.order_id,
     r.customer_id,
     r.order_ts,
     r.status,
     r.channel,
-    COALESCE(r.row_problem, CASE WHEN c.order_id IS NOT NULL THEN 'conflicting_duplicate' END) AS reject_reason
--- the few conflicting keys first, kept whole by RIGHT JOIN: the hash table holds them, not every row
-FROM conflicting AS c
-RIGHT JOIN row_checks AS r ON c.order_id = r.order_id
+    COALESCE(r.row_problem, CASE WHEN v.conflicting THEN 'conflicting_duplicate' END) AS reject_reason,
+    v.order_id IS NOT NULL AS repeated_key
+-- the few repeated keys first, kept whole by RIGHT JOIN: the hash table holds them, not every row
+FROM repeated_versions AS v
+RIGHT JOIN row_checks AS r ON v.order_id = r.order_id
