@@ -87,25 +87,6 @@ dimensions AS (
     UNION ALL SELECT 'top_category'
 ),
 
--- Long form: one row per (customer, dimension). One pass over people, not one per dimension:
--- the engine recomputes a CTE wherever it is named (six UNION branches were six passes). The
--- dimensions come first: the engine keeps the left side of a cross join in memory.
-facts AS (
-    SELECT
-        p.customer_id,
-        d.dimension,
-        CASE d.dimension
-            WHEN 'age_band' THEN p.age_band
-            WHEN 'gender' THEN p.gender
-            WHEN 'country' THEN p.country
-            WHEN 'region' THEN p.region
-            WHEN 'channel' THEN p.channel
-            WHEN 'top_category' THEN p.top_category
-        END AS value
-    FROM dimensions AS d
-    CROSS JOIN people AS p
-),
-
 -- The members of each segment and tier, and (segment NULL) all active customers: the baseline
 -- is counted in the same pass as the segments.
 members AS (
@@ -123,11 +104,35 @@ sizes AS (
     GROUP BY segment, tier
 ),
 
-counted AS (
-    SELECT m.segment, m.tier, f.dimension, f.value, COUNT(*) AS customers
+-- The members with their values: joined before the long form, so the join matches each member
+-- once rather than once per dimension (7.9M rows → 1.3M at 1M customers).
+member_people AS (
+    SELECT m.segment, m.tier, p.*
     FROM members AS m
-    JOIN facts AS f ON f.customer_id = m.customer_id
-    GROUP BY m.segment, m.tier, f.dimension, f.value
+    JOIN people AS p ON p.customer_id = m.customer_id
+),
+
+-- Long form, counted: one row per (segment, tier, dimension, value). One pass over the members,
+-- not one per dimension: the engine recomputes a CTE wherever it is named (six UNION branches
+-- were six passes). The dimensions come first: the engine keeps the left side of a cross join
+-- in memory.
+counted AS (
+    SELECT
+        mp.segment,
+        mp.tier,
+        d.dimension,
+        CASE d.dimension
+            WHEN 'age_band' THEN mp.age_band
+            WHEN 'gender' THEN mp.gender
+            WHEN 'country' THEN mp.country
+            WHEN 'region' THEN mp.region
+            WHEN 'channel' THEN mp.channel
+            WHEN 'top_category' THEN mp.top_category
+        END AS value,
+        COUNT(*) AS customers
+    FROM dimensions AS d
+    CROSS JOIN member_people AS mp
+    GROUP BY 1, 2, 3, 4
 ),
 
 -- The baseline (segment NULL) beside every row, by window rather than by naming `counted` and
