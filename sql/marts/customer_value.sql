@@ -105,25 +105,12 @@ SELECT
     p.net_revenue AS net_revenue_prior12m,
     p.margin_weighted_spend AS margin_weighted_spend_prior12m,
     p.net_value AS net_value_prior12m
--- Every table joined to the customers' orders comes first, kept whole by RIGHT JOIN: the engine
--- builds its hash table from the first table, and a chain from `orders` built one of all
--- customers, one column wider at each join (docs/performance.md, rule 4).
-FROM customer_clv AS clv
-RIGHT JOIN (
-    referrals AS rf
-    RIGHT JOIN (
-        reviews AS rv
-        RIGHT JOIN (
-            categories AS c
-            RIGHT JOIN (
-                lifetime AS lt
-                RIGHT JOIN (
-                    prior_12m AS p
-                    JOIN (last_12m AS w JOIN orders AS o ON w.customer_id = o.customer_id)
-                    ON p.customer_id = o.customer_id
-                ) ON lt.customer_id = o.customer_id
-            ) ON c.customer_id = o.customer_id
-        ) ON rv.customer_id = o.customer_id
-    ) ON rf.customer_id = o.customer_id
-) ON clv.customer_id = o.customer_id
+FROM orders AS o
+JOIN last_12m AS w ON w.customer_id = o.customer_id
+JOIN prior_12m AS p ON p.customer_id = o.customer_id
+LEFT JOIN lifetime AS lt ON lt.customer_id = o.customer_id
+LEFT JOIN categories AS c ON c.customer_id = o.customer_id
+LEFT JOIN reviews AS rv ON rv.customer_id = o.customer_id
+LEFT JOIN referrals AS rf ON rf.customer_id = o.customer_id
+LEFT JOIN customer_clv AS clv ON clv.customer_id = o.customer_id
 ORDER BY o.customer_id

@@ -34,14 +34,6 @@ pub fn session(engine: &EngineConfig) -> Result<SessionContext, Error> {
     if engine.kind == EngineKind::Ballista {
         return ballista::session(engine, config);
     }
-    // In one process, a hash join builds one table from its first input and every thread probes
-    // it, instead of both inputs being re-partitioned by the key first: the SQL puts the small
-    // table first (docs/performance.md, rule 1), so the large side, tens of millions of order
-    // lines, is no longer copied into new batches before each join, and stays in its file order
-    // (clustered by order and customer) for the aggregates after it. Whole runs at 1M customers:
-    // second dataset 87.1 and 87.3 s -> 80.4 and 84.8 s, peak 1.52 -> 1.42 GB; vipseg dataset
-    // 53.3 and 52.0 s -> 52.5 and 53.1 s. Ballista plans its joins across executors as before.
-    config = config.set_bool("datafusion.optimizer.repartition_joins", false);
     let mut runtime = RuntimeEnvBuilder::new();
     if let Some(bytes) = engine.memory_limit_bytes()? {
         runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(bytes)));
