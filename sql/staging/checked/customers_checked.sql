@@ -38,8 +38,8 @@ repeated_versions AS (
     GROUP BY customer_id
 )
 
--- `repeated_key`: another valid row has the same customer_id; only such rows can be copies, so only
--- they pay for the DISTINCT in stg_customers.
+-- `repeated_key`: another valid row has the same customer_id; only such rows can be copies, so
+-- only they pay for the DISTINCT in stg_customers.
 SELECT
     r.customer_id,
     r.email,
